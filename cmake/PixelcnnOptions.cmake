@@ -1,0 +1,33 @@
+# Compiler settings shared by every pixelcnn target: the library, its tests and benchmarks.
+#
+# Floating point stays IEEE: no -ffast-math, because the tests compare the engine bitwise-ish
+# against LibTorch. -march=native stays off by default, because the jar must run on any x86-64;
+# kernels that want AVX2/FMA select them at run time (function attributes), not through global
+# flags.
+
+set(PIXELCNN_SANITIZE_VALUES OFF address undefined "address,undefined")
+set_property(CACHE PIXELCNN_SANITIZE PROPERTY STRINGS ${PIXELCNN_SANITIZE_VALUES})
+if(NOT PIXELCNN_SANITIZE IN_LIST PIXELCNN_SANITIZE_VALUES)
+    message(FATAL_ERROR
+        "PIXELCNN_SANITIZE is '${PIXELCNN_SANITIZE}'; expected one of: ${PIXELCNN_SANITIZE_VALUES}")
+endif()
+
+# pixelcnn_target_options(<target>): warnings, math flags, architecture and sanitizers.
+function(pixelcnn_target_options target)
+    target_compile_features(${target} PRIVATE cxx_std_17)
+    set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+        target_compile_options(${target} PRIVATE
+            $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -fno-math-errno>)
+        if(PIXELCNN_NATIVE_ARCH)
+            target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+        endif()
+        if(NOT PIXELCNN_SANITIZE STREQUAL "OFF")
+            target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:
+                -fsanitize=${PIXELCNN_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
+            target_link_options(${target} PRIVATE -fsanitize=${PIXELCNN_SANITIZE})
+        endif()
+    elseif(MSVC)
+        target_compile_options(${target} PRIVATE /W4 /permissive-)
+    endif()
+endfunction()

@@ -1,0 +1,137 @@
+// pixelcnn4j engine: the public C++ API.
+//
+// This header is what JavaCPP parses to generate the JNI bindings, so it stays binding friendly:
+// plain structs, one Model class, raw pointers plus counts for bulk data, std::string for names,
+// exceptions (pixelcnn::Error) for every failure. No templates or STL containers cross it.
+//
+// A model is the plain PixelCNN of van den Oord et al. (2016):
+//
+//   input conv  k x k, type A, C -> hidden
+//   blocks x    ReLU, 1x1 hidden->residual, ReLU, k x k type B residual->residual,
+//               ReLU, 1x1 residual->hidden, add the block input
+//   head        ReLU, 1x1 hidden->head, ReLU, 1x1 head->out
+//
+// with out = C (Bernoulli: one logit per channel) or C*levels (categorical: logits of channel c
+// at output channels c*levels .. c*levels+levels-1). For C = 3 every convolution, 1x1 included,
+// carries the channel-group mask of PixelRNN: channels split into C contiguous groups and group g
+// sees groups < g (type A) or <= g (type B) at the centre tap.
+//
+// Images cross the API as uint8, N x C x H x W (the PyTorch layout), values in [0, levels-1]
+// (Bernoulli: 0 or 1). Inside, activations are float32 NHWC.
+//
+// Usage (C++):
+//   pixelcnn::Config cfg;                        // fm-binary defaults
+//   pixelcnn::Model model(cfg);
+//   pixelcnn::AdamConfig adam;
+//   float nats = model.train_step(images, 32, adam);   // mean NLL per image, nats
+//   model.log_likelihood(images, 32, nll);            // per-image NLL, nats
+#pragma once
+
+#include <string>
+
+namespace pixelcnn {
+
+/// Output head: Bernoulli (binary images, binary cross-entropy) or categorical (softmax).
+enum HeadKind { HEAD_BERNOULLI = 0, HEAD_CATEGORICAL = 1 };
+
+/// Which of a model's tensor sets read_tensor / write_tensor address.
+enum TensorKind { TENSOR_PARAM = 0, TENSOR_GRAD = 1, TENSOR_ADAM_M = 2, TENSOR_ADAM_V = 3 };
+
+/// Architecture and shape of a model. Defaults are the fm-binary reference model.
+struct Config {
+    int channels = 1;            // C: 1 (grayscale) or 3 (colour, channel-group masks)
+    int height = 28;             // H
+    int width = 28;              // W
+    int head = HEAD_BERNOULLI;   // HeadKind
+    int levels = 2;              // L: values per channel; 2 for Bernoulli, 2..256 categorical
+    int hidden_channels = 128;   // residual stream width (divisible by C)
+    int residual_channels = 64;  // width inside a residual block (divisible by C)
+    int head_channels = 128;     // width of the head's hidden 1x1 layer (divisible by C)
+    int blocks = 6;              // residual blocks, >= 0
+    int input_kernel = 7;        // odd kernel size of the type A input convolution
+    int block_kernel = 3;        // odd kernel size of the type B convolution in each block
+    long long seed = 1;          // weight initialisation seed
+    int threads = 0;             // worker threads, 0 = all hardware threads
+};
+
+/// Adam (PyTorch semantics, no weight decay) with optional gradient-norm clipping.
+struct AdamConfig {
+    float learning_rate = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float eps = 1e-8f;
+    float clip_norm = 0.0f;      // clip the global gradient L2 norm to this; 0 = off
+};
+
+class ModelImpl;
+
+/// A PixelCNN with its parameters, gradients, Adam state and working memory.
+/// Not thread safe: one thread uses a model at a time.
+class Model {
+public:
+    explicit Model(const Config& config);
+    ~Model();
+
+    const Config& config() const;
+    /// Output channels of the logits: C (Bernoulli) or C * levels (categorical).
+    int logit_channels() const;
+    long long parameter_count() const;
+
+    // ---- tensors: parameters, gradients and Adam moments, PyTorch state_dict layout ----
+    /// Number of named tensors (weights and biases, in a fixed order).
+    int tensor_count() const;
+    /// state_dict name of tensor i, e.g. "blocks.0.conv2.weight".
+    std::string tensor_name(int index) const;
+    int tensor_rank(int index) const;
+    long long tensor_dim(int index, int axis) const;
+    long long tensor_size(int index) const;
+    /// Copies tensor i of the given TensorKind into out (tensor_size floats). Weights come in
+    /// PyTorch layout (out, in, kh, kw) with masked taps as zeros.
+    void read_tensor(int kind, int index, float* out) const;
+    /// Sets tensor i of the given TensorKind from in (tensor_size floats); masked taps are
+    /// ignored and kept at zero. Throws if a value is not finite.
+    void write_tensor(int kind, int index, const float* in);
+    /// The {0,1} mask of tensor i in the same layout (all ones for biases).
+    void read_mask(int index, float* out) const;
+
+    long long adam_step_count() const;
+    void set_adam_step_count(long long steps);
+
+    // ---- training ----
+    /// Forward and backward over a batch: fills the gradients (TENSOR_GRAD), returns the mean
+    /// negative log-likelihood per image in nats. The gradient is that of the mean NLL per
+    /// dimension (nats / (C*H*W)), PyTorch's default 'mean' reduction.
+    float forward_backward(const unsigned char* images, int count);
+    /// One Adam update from the current gradients.
+    void adam_step(const AdamConfig& adam);
+    /// forward_backward then adam_step; returns the batch's mean NLL per image in nats
+    /// (before the update).
+    float train_step(const unsigned char* images, int count, const AdamConfig& adam);
+
+    // ---- evaluation ----
+    /// Per-image negative log-likelihood in nats into nll_out[count].
+    void log_likelihood(const unsigned char* images, int count, double* nll_out);
+    /// Logits in NCHW layout: out[count * logit_channels() * H * W].
+    void logits(const unsigned char* images, int count, float* out);
+
+    // ---- sampling ----
+    /// Naive sampling of one row: for each pixel of the row (and each channel, R then G then B)
+    /// runs a full forward pass over the images and draws the value with the counter-based
+    /// generator keyed by (seed, first_index + image, position, channel). Rows before `row`
+    /// must already hold samples (or known pixels). temperature > 0 divides the logits.
+    void sample_row_naive(unsigned char* images, int count, int row, long long seed,
+                          long long first_index, float temperature);
+
+    /// Changes the number of worker threads (0 = all hardware threads).
+    void set_threads(int threads);
+
+private:
+    Model(const Model&);
+    Model& operator=(const Model&);
+    ModelImpl* impl_;
+};
+
+/// Version string of the engine, e.g. "0.1.0 (cpu)".
+std::string version();
+
+}  // namespace pixelcnn

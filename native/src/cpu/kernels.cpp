@@ -1,0 +1,246 @@
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace pixelcnn {
+namespace cpu {
+
+// Loops over positions split work in chunks of at least this many elements per thread.
+static const int64_t kGrain = 4096;
+
+int64_t masked_conv_scratch(const MaskedConv& conv, int64_t positions) {
+    return conv.kernel == 1 ? 0 : positions * conv.packed_rows();
+}
+
+// col (P, taps*IC): for each output position the input channels at each live tap, zero outside.
+static void gather_live_taps(ThreadPool& pool, const MaskedConv& conv, const float* in,
+                             float* col, Shape s) {
+    const int ic = conv.in_channels;
+    const int64_t k_total = conv.packed_rows();
+    pool.parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi; ++row) {
+            const int n = static_cast<int>(row / s.height), y = static_cast<int>(row % s.height);
+            for (int x = 0; x < s.width; ++x) {
+                float* dst = col + (row * s.width + x) * k_total;
+                for (int t = 0; t < conv.taps; ++t, dst += ic) {
+                    int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
+                    if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) {
+                        std::memset(dst, 0, sizeof(float) * ic);
+                    } else {
+                        const float* src = in + ((static_cast<int64_t>(n) * s.height + sy) * s.width + sx) * ic;
+                        std::memcpy(dst, src, sizeof(float) * ic);
+                    }
+                }
+            }
+        }
+    }, 1);
+}
+
+// din (P, IC) = sum over taps of dcol scattered back; written as a gather over input positions
+// (input q received tap t's value at output q - offset(t)), so threads never collide.
+static void scatter_live_taps(ThreadPool& pool, const MaskedConv& conv, const float* dcol,
+                              float* din, Shape s) {
+    const int ic = conv.in_channels;
+    const int64_t k_total = conv.packed_rows();
+    pool.parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi; ++row) {
+            const int n = static_cast<int>(row / s.height), y = static_cast<int>(row % s.height);
+            for (int x = 0; x < s.width; ++x) {
+                float* dst = din + (row * s.width + x) * ic;
+                std::memset(dst, 0, sizeof(float) * ic);
+                for (int t = 0; t < conv.taps; ++t) {
+                    int oy = y - conv.tap_dy[t], ox = x - conv.tap_dx[t];
+                    if (oy < 0 || oy >= s.height || ox < 0 || ox >= s.width) continue;
+                    const float* src = dcol + ((static_cast<int64_t>(n) * s.height + oy) * s.width + ox) * k_total + static_cast<int64_t>(t) * ic;
+                    for (int q = 0; q < ic; ++q) dst[q] += src[q];
+                }
+            }
+        }
+    }, 1);
+}
+
+void masked_conv_forward(ThreadPool& pool, const MaskedConv& conv, const float* weight,
+                         const float* bias, const float* in, float* out, Shape shape,
+                         bool accumulate, float* col) {
+    const int64_t P = shape.positions();
+    const int oc = conv.out_channels;
+    // Start from the bias (plus the residual when accumulating), then GEMM with beta = 1.
+    pool.parallel_for(0, P, [&](int64_t lo, int64_t hi) {
+        for (int64_t p = lo; p < hi; ++p) {
+            float* o = out + p * oc;
+            if (accumulate) {
+                for (int j = 0; j < oc; ++j) o[j] += bias[j];
+            } else {
+                std::memcpy(o, bias, sizeof(float) * oc);
+            }
+        }
+    }, kGrain / std::max(1, oc) + 1);
+    const float* a = in;
+    if (conv.kernel != 1) {
+        gather_live_taps(pool, conv, in, col, shape);
+        a = col;
+    }
+    const int k_total = static_cast<int>(conv.packed_rows());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(P), oc, k_total, 1.0f,
+                a, k_total, weight, oc, 1.0f, out, oc);
+}
+
+void masked_conv_backward(ThreadPool& pool, const MaskedConv& conv, const float* weight,
+                          const float* in, const float* dout, float* din, float* dweight,
+                          float* dbias, Shape shape, float* col, const float* ones) {
+    const int P = static_cast<int>(shape.positions());
+    const int oc = conv.out_channels;
+    const int k_total = static_cast<int>(conv.packed_rows());
+    // dbias = dout^T . 1
+    cblas_sgemv(CblasRowMajor, CblasTrans, P, oc, 1.0f, dout, oc, ones, 1, 0.0f, dbias, 1);
+    // dweight = col^T . dout
+    const float* a = in;
+    if (conv.kernel != 1) {
+        gather_live_taps(pool, conv, in, col, shape);
+        a = col;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_total, oc, P, 1.0f, a, k_total, dout,
+                oc, 0.0f, dweight, oc);
+    if (conv.centre_live) {
+        // Masked centre entries stay exactly zero: their gradient is zero by definition.
+        float* centre = dweight + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * oc;
+        for (size_t i = 0; i < conv.centre_mask.size(); ++i) centre[i] *= conv.centre_mask[i];
+    }
+    if (din == nullptr) return;
+    // din = scatter(dout . weight^T); 1x1 needs no scatter.
+    float* dcol = conv.kernel == 1 ? din : col;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P, k_total, oc, 1.0f, dout, oc, weight,
+                oc, 0.0f, dcol, k_total);
+    if (conv.kernel != 1) scatter_live_taps(pool, conv, dcol, din, shape);
+}
+
+void relu_forward(ThreadPool& pool, const float* in, float* out, int64_t n) {
+    pool.parallel_for(0, n, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    }, kGrain);
+}
+
+void relu_backward(ThreadPool& pool, const float* out, const float* dout, float* din, int64_t n,
+                   bool accumulate) {
+    pool.parallel_for(0, n, [&](int64_t lo, int64_t hi) {
+        if (accumulate) {
+            for (int64_t i = lo; i < hi; ++i) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+        } else {
+            for (int64_t i = lo; i < hi; ++i) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+        }
+    }, kGrain);
+}
+
+void encode_input(ThreadPool& pool, const unsigned char* images, float* x, Shape s, int channels,
+                  float input_scale) {
+    const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+    pool.parallel_for(0, s.count, [&](int64_t lo, int64_t hi) {
+        for (int64_t n = lo; n < hi; ++n) {
+            for (int64_t i = 0; i < plane; ++i) {
+                for (int c = 0; c < channels; ++c) {
+                    x[(n * plane + i) * channels + c] =
+                        images[(n * channels + c) * plane + i] * input_scale;
+                }
+            }
+        }
+    });
+}
+
+// Index of image value (n, c, y, x) in NCHW.
+static inline int64_t nchw(const Shape& s, int channels, int64_t n, int c, int64_t yx) {
+    return (n * channels + c) * static_cast<int64_t>(s.height) * s.width + yx;
+}
+
+void bernoulli_nll(ThreadPool& pool, const float* logits, const unsigned char* images, Shape s,
+                   int channels, double* row_nll, float* dlogits, float grad_scale) {
+    pool.parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi; ++row) {
+            const int64_t n = row / s.height, y = row % s.height;
+            double total = 0.0;
+            for (int x = 0; x < s.width; ++x) {
+                const int64_t p = row * s.width + x;
+                for (int c = 0; c < channels; ++c) {
+                    const float l = logits[p * channels + c];
+                    const float t = images[nchw(s, channels, n, c, y * s.width + x)];
+                    // softplus(l) - t*l, computed stably
+                    total += std::max(l, 0.0f) - t * l + std::log1p(std::exp(-std::fabs(l)));
+                    if (dlogits) {
+                        const float sig = 1.0f / (1.0f + std::exp(-l));
+                        dlogits[p * channels + c] = (sig - t) * grad_scale;
+                    }
+                }
+            }
+            row_nll[row] = total;
+        }
+    }, 1);
+}
+
+void categorical_nll(ThreadPool& pool, const float* logits, const unsigned char* images, Shape s,
+                     int channels, int levels, double* row_nll, float* dlogits,
+                     float grad_scale) {
+    const int out = channels * levels;
+    pool.parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi; ++row) {
+            const int64_t n = row / s.height, y = row % s.height;
+            double total = 0.0;
+            for (int x = 0; x < s.width; ++x) {
+                const int64_t p = row * s.width + x;
+                for (int c = 0; c < channels; ++c) {
+                    const float* l = logits + p * out + c * levels;
+                    const int t = images[nchw(s, channels, n, c, y * s.width + x)];
+                    float mx = l[0];
+                    for (int k = 1; k < levels; ++k) mx = std::max(mx, l[k]);
+                    float sum = 0.0f;
+                    for (int k = 0; k < levels; ++k) sum += std::exp(l[k] - mx);
+                    const float lse = mx + std::log(sum);
+                    total += lse - l[t];
+                    if (dlogits) {
+                        float* d = dlogits + p * out + c * levels;
+                        for (int k = 0; k < levels; ++k) d[k] = std::exp(l[k] - lse) * grad_scale;
+                        d[t] -= grad_scale;
+                    }
+                }
+            }
+            row_nll[row] = total;
+        }
+    }, 1);
+}
+
+void adam_update(ThreadPool& pool, float* param, const float* grad, float* m, float* v, int64_t n,
+                 float lr, float beta1, float beta2, float eps, long long step, float grad_scale) {
+    const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
+    const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
+    const float step_size = static_cast<float>(lr / bc1);
+    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    pool.parallel_for(0, n, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) {
+            const float g = grad[i] * grad_scale;
+            m[i] = m[i] * beta1 + (1.0f - beta1) * g;
+            v[i] = v[i] * beta2 + (1.0f - beta2) * g * g;
+            const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+            param[i] -= step_size * (m[i] / denom);
+        }
+    }, kGrain);
+}
+
+double sum_squares(ThreadPool& pool, const float* x, int64_t n, double* partial) {
+    const int parts = pool.threads();
+    pool.parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
+        for (int64_t part = lo; part < hi; ++part) {
+            double s = 0.0;
+            for (int64_t i = n * part / parts; i < n * (part + 1) / parts; ++i) s += double(x[i]) * x[i];
+            partial[part] = s;
+        }
+    });
+    double total = 0.0;
+    for (int part = 0; part < parts; ++part) total += partial[part];
+    return total;
+}
+
+}  // namespace cpu
+}  // namespace pixelcnn

@@ -1,0 +1,588 @@
+package org.pixelcnn4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.pixelcnn4j.engine.AdamConfig;
+import org.pixelcnn4j.engine.Config;
+import org.pixelcnn4j.engine.Model;
+import org.pixelcnn4j.engine.global.pixelcnn;
+import org.pixelcnn4j.io.Safetensors;
+
+/**
+ * A PixelCNN computed by the native pixelcnn4j engine: train it, score images, draw samples,
+ * save and load it.
+ *
+ * <p>A model owns native memory: close it (try-with-resources) when done. One model serves one
+ * thread at a time; a call from a second thread while the first is inside the model throws
+ * {@link IllegalStateException}. To work in parallel, use one model per thread (load the same
+ * checkpoint several times) and give each a share of the cores with {@link Device#cpu(int)}.
+ *
+ * <pre>{@code
+ * PixelCnnConfig config = PixelCnnConfig.builder().setImageShape(1, 28, 28).build();
+ * Images train = FashionMnist.train(2000).binarize(127);
+ * try (PixelCnn model = PixelCnn.create(config)) {
+ *     model.train(train, TrainingConfig.builder().setSteps(300).build(),
+ *             p -> System.out.println(p.step() + " " + p.bitsPerDim()));
+ *     System.out.println(model.logLikelihood(train.slice(0, 100)));
+ *     model.sample(16, 42, 1.0).writeGrid(Path.of("samples.png"), 4, 2, 4);
+ *     model.save(Path.of("model.safetensors"));
+ * }
+ * }</pre>
+ */
+public final class PixelCnn implements AutoCloseable {
+
+    /** Checkpoint format tag written into the safetensors metadata. */
+    static final String FORMAT = "pixelcnn4j/1";
+    /** Name prefixes of the Adam moments in a checkpoint; weights keep their state_dict names. */
+    static final String ADAM_M_PREFIX = "optimizer.exp_avg.";
+    static final String ADAM_V_PREFIX = "optimizer.exp_avg_sq.";
+
+    private static final double LN2 = Math.log(2.0);
+
+    static {
+        NativeLoader.load();
+    }
+
+    private final PixelCnnConfig config;
+    private final Device device;
+    private final Model model;
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private volatile boolean closed;
+
+    private PixelCnn(PixelCnnConfig config, Device device) {
+        this.config = config;
+        this.device = device;
+        Config native_ = new Config()
+                .channels(config.channels())
+                .height(config.height())
+                .width(config.width())
+                .head(config.head() == PixelCnnConfig.Head.BERNOULLI ? pixelcnn.HEAD_BERNOULLI
+                        : pixelcnn.HEAD_CATEGORICAL)
+                .levels(config.levels())
+                .hidden_channels(config.hiddenChannels())
+                .residual_channels(config.residualChannels())
+                .head_channels(config.headChannels())
+                .blocks(config.blocks())
+                .input_kernel(config.inputKernel())
+                .block_kernel(config.blockKernel())
+                .seed(config.seed())
+                .threads(device.threads());
+        try {
+            this.model = new Model(native_);
+        } catch (RuntimeException e) {
+            throw new PixelCnnException("engine: " + e.getMessage(), e);
+        } finally {
+            native_.close();
+        }
+    }
+
+    /**
+     * Creates a model with freshly initialised weights on the CPU, all threads.
+     *
+     * @param config the architecture
+     * @return the model; close it when done
+     */
+    public static PixelCnn create(PixelCnnConfig config) {
+        return create(config, Device.cpu());
+    }
+
+    /**
+     * Creates a model with freshly initialised weights (from {@link PixelCnnConfig#seed()}).
+     *
+     * @param config the architecture
+     * @param device where to compute
+     * @return the model; close it when done
+     */
+    public static PixelCnn create(PixelCnnConfig config, Device device) {
+        if (config == null || device == null) {
+            throw new NullPointerException("config and device must not be null");
+        }
+        return new PixelCnn(config, device);
+    }
+
+    /** @return the architecture of this model */
+    public PixelCnnConfig config() {
+        return config;
+    }
+
+    /** @return the device this model computes on */
+    public Device device() {
+        return device;
+    }
+
+    /** @return number of trainable values (masked taps included, as in PyTorch) */
+    public long parameterCount() {
+        enter();
+        try {
+            return model.parameter_count();
+        } finally {
+            leave();
+        }
+    }
+
+    /** @return optimiser steps taken so far (restored by {@link #load}) */
+    public long step() {
+        enter();
+        try {
+            return model.adam_step_count();
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Trains for {@link TrainingConfig#steps()} Adam steps on batches of {@code data}.
+     *
+     * <p>The batch of each step depends only on the model's total step count and the shuffle
+     * seed (see {@link TrainingConfig}), so training a loaded checkpoint continues exactly as the
+     * uninterrupted run would. If the calling thread is interrupted, training stops after the
+     * current step, keeps the interrupt flag set and returns the last step's progress.
+     *
+     * @param data training images of this model's shape and levels
+     * @param training steps, batch size and Adam settings
+     * @param listener receives every step; may be null
+     * @return the progress of the last step taken, or null if interrupted before the first
+     * @throws IllegalArgumentException if the images do not fit the model or the batch is
+     *     larger than the data set
+     * @throws PixelCnnException if the engine fails (for example the loss becomes NaN)
+     */
+    public TrainingProgress train(Images data, TrainingConfig training, TrainingListener listener) {
+        checkImages(data, "training data");
+        if (training.batchSize() > data.count()) {
+            throw new IllegalArgumentException("batchSize: expected at most the " + data.count()
+                    + " training images, got " + training.batchSize());
+        }
+        enter();
+        try (AdamConfig adam = new AdamConfig()
+                .learning_rate(training.learningRate())
+                .beta1(training.beta1())
+                .beta2(training.beta2())
+                .eps(training.eps())
+                .clip_norm(training.clipNorm())) {
+            BatchSampler sampler = new BatchSampler(data, training.batchSize(), training.shuffleSeed());
+            TrainingProgress last = null;
+            for (int i = 1; i <= training.steps(); i++) {
+                if (Thread.currentThread().isInterrupted()) {
+                    break;
+                }
+                byte[] batch = sampler.batchForStep(model.adam_step_count());
+                long t0 = System.nanoTime();
+                float loss = callEngine(() -> model.train_step(batch, training.batchSize(), adam));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                last = new TrainingProgress(model.adam_step_count(), i, training.steps(), loss,
+                        loss / (config.dimensions() * LN2), training.batchSize() / seconds);
+                if (listener != null) {
+                    listener.onStep(last);
+                }
+            }
+            return last;
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Per-image negative log-likelihood of {@code images} under the model.
+     *
+     * @param images images of this model's shape, values in [0, levels-1]
+     * @return nats and bits/dim per image
+     * @throws IllegalArgumentException if the images do not fit the model
+     */
+    public Likelihood logLikelihood(Images images) {
+        checkImages(images, "images");
+        enter();
+        try {
+            double[] nll = new double[images.count()];
+            callEngine(() -> {
+                model.log_likelihood(images.data(), images.count(), nll);
+                return null;
+            });
+            return new Likelihood(nll, config.dimensions());
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * The model's logits for {@code images}, in N x K x H x W order, where K is C for a Bernoulli
+     * head and C*levels for a categorical one (the logits of channel c are c*levels .. c*levels +
+     * levels - 1). For inspection and interoperability; training and scoring do not need it.
+     *
+     * @param images images of this model's shape
+     * @return the logits
+     */
+    public float[] logits(Images images) {
+        checkImages(images, "images");
+        enter();
+        try {
+            int k = model.logit_channels();
+            long size = (long) images.count() * k * config.height() * config.width();
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("images: " + images.count()
+                        + " images give more logits than a Java array holds; pass fewer");
+            }
+            float[] out = new float[(int) size];
+            callEngine(() -> {
+                model.logits(images.data(), images.count(), out);
+                return null;
+            });
+            return out;
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Draws {@code count} images by naive ancestral sampling: one full forward pass per pixel and
+     * channel, in raster order. The value of pixel (p, c) of image i comes from a counter-based
+     * generator keyed by (seed, i, p, c), so the same seed gives the same images for any thread
+     * count and batch split.
+     *
+     * @param count images to draw, positive
+     * @param seed random seed
+     * @param temperature positive; below 1 sharpens, above 1 flattens the distributions
+     * @return the samples, values in [0, levels-1]
+     * @throws CancellationException if the calling thread is interrupted (checked every row);
+     *     the model stays usable
+     */
+    public Images sample(int count, long seed, double temperature) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("count: expected a positive number of images, got " + count);
+        }
+        if (!(temperature > 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature: expected a positive finite value, got " + temperature);
+        }
+        long bytes = (long) count * config.dimensions();
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("count: " + count + " images of " + config.dimensions()
+                    + " values do not fit in one Java array");
+        }
+        enter();
+        try {
+            byte[] buf = new byte[(int) bytes];
+            for (int row = 0; row < config.height(); row++) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("sampling interrupted at row " + row);
+                }
+                int r = row;
+                callEngine(() -> {
+                    model.sample_row_naive(buf, count, r, seed, 0, (float) temperature);
+                    return null;
+                });
+            }
+            return Images.wrap(buf, count, config.channels(), config.height(), config.width());
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Saves weights, configuration and optimiser state to a safetensors file. The write is
+     * atomic: a temporary file in the same directory is renamed over {@code file}, so an existing
+     * file stays intact if anything fails.
+     *
+     * <p>Weights are stored under PyTorch {@code state_dict} names ({@code input.weight},
+     * {@code blocks.0.conv1.weight}, ...) in (out, in, kh, kw) layout with masked taps as zeros;
+     * Adam's moments under {@code optimizer.exp_avg.<name>} and
+     * {@code optimizer.exp_avg_sq.<name>}; the configuration and step count in the metadata.
+     *
+     * @param file destination
+     * @throws IOException if writing fails
+     */
+    public void save(Path file) throws IOException {
+        enter();
+        try {
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format", FORMAT);
+            metadata.putAll(config.toMetadata());
+            long steps = model.adam_step_count();
+            metadata.put("training.step", Long.toString(steps));
+            List<Safetensors.Tensor> tensors = new ArrayList<>();
+            for (int i = 0; i < model.tensor_count(); i++) {
+                tensors.add(tensor(pixelcnn.TENSOR_PARAM, i, ""));
+            }
+            if (steps > 0) {
+                for (int i = 0; i < model.tensor_count(); i++) {
+                    tensors.add(tensor(pixelcnn.TENSOR_ADAM_M, i, ADAM_M_PREFIX));
+                }
+                for (int i = 0; i < model.tensor_count(); i++) {
+                    tensors.add(tensor(pixelcnn.TENSOR_ADAM_V, i, ADAM_V_PREFIX));
+                }
+            }
+            Safetensors.write(file, metadata, tensors);
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Loads a model saved by {@link #save}, on the CPU with all threads.
+     *
+     * @param file the checkpoint
+     * @return the model, ready to train on, score or sample
+     * @throws NoSuchFileException if the file does not exist
+     * @throws MalformedModelException if the file is truncated, corrupted or not a pixelcnn4j
+     *     checkpoint
+     * @throws IOException if reading fails
+     */
+    public static PixelCnn load(Path file) throws IOException {
+        return load(file, Device.cpu());
+    }
+
+    /**
+     * Loads a model saved by {@link #save}.
+     *
+     * @param file the checkpoint
+     * @param device where to compute
+     * @return the model
+     * @throws NoSuchFileException if the file does not exist
+     * @throws MalformedModelException if the file is truncated, corrupted or not a pixelcnn4j
+     *     checkpoint
+     * @throws IOException if reading fails
+     */
+    public static PixelCnn load(Path file, Device device) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "checkpoint file does not exist");
+        }
+        Safetensors.Contents contents = Safetensors.read(file);
+        Map<String, String> metadata = contents.metadata();
+        String format = metadata.get("format");
+        if (!FORMAT.equals(format)) {
+            throw new MalformedModelException(file + ": not a pixelcnn4j checkpoint (metadata format is "
+                    + (format == null ? "missing" : "\"" + format + "\"") + ", expected \"" + FORMAT + "\")");
+        }
+        PixelCnnConfig config;
+        long steps;
+        try {
+            config = PixelCnnConfig.fromMetadata(metadata);
+            steps = Long.parseLong(metadata.getOrDefault("training.step", "0"));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedModelException(file + ": invalid model metadata: " + e.getMessage(), e);
+        }
+        Map<String, Safetensors.Tensor> byName = new HashMap<>();
+        for (Safetensors.Tensor t : contents.tensors()) {
+            byName.put(t.name(), t);
+        }
+        PixelCnn result = new PixelCnn(config, device);
+        try {
+            for (int i = 0; i < result.model.tensor_count(); i++) {
+                result.loadTensor(file, byName, pixelcnn.TENSOR_PARAM, i, "", true);
+                result.loadTensor(file, byName, pixelcnn.TENSOR_ADAM_M, i, ADAM_M_PREFIX, steps > 0);
+                result.loadTensor(file, byName, pixelcnn.TENSOR_ADAM_V, i, ADAM_V_PREFIX, steps > 0);
+            }
+            if (steps < 0) {
+                throw new MalformedModelException(file + ": training.step is negative: " + steps);
+            }
+            result.model.set_adam_step_count(steps);
+            return result;
+        } catch (IOException | RuntimeException e) {
+            result.close();
+            throw e;
+        }
+    }
+
+    private void loadTensor(Path file, Map<String, Safetensors.Tensor> byName, int kind, int index,
+            String prefix, boolean required) throws MalformedModelException {
+        String name = prefix + model.tensor_name(index);
+        Safetensors.Tensor t = byName.get(name);
+        if (t == null) {
+            if (required) {
+                throw new MalformedModelException(file + ": tensor \"" + name + "\" is missing");
+            }
+            return;
+        }
+        long[] expected = shapeOf(index);
+        if (!java.util.Arrays.equals(expected, t.shape())) {
+            throw new MalformedModelException(file + ": tensor \"" + name + "\" has shape "
+                    + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(expected));
+        }
+        try {
+            model.write_tensor(kind, index, t.data());
+        } catch (RuntimeException e) {
+            throw new MalformedModelException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Safetensors.Tensor tensor(int kind, int index, String prefix) {
+        float[] data = new float[(int) model.tensor_size(index)];
+        model.read_tensor(kind, index, data);
+        return new Safetensors.Tensor(prefix + model.tensor_name(index), shapeOf(index), data);
+    }
+
+    private long[] shapeOf(int index) {
+        long[] shape = new long[model.tensor_rank(index)];
+        for (int a = 0; a < shape.length; a++) {
+            shape[a] = model.tensor_dim(index, a);
+        }
+        return shape;
+    }
+
+    /**
+     * Frees the native model. Further calls throw {@link IllegalStateException}; closing twice
+     * is harmless.
+     *
+     * @throws IllegalStateException if another thread is using the model right now
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        enter();
+        try {
+            closed = true;
+            model.close();
+        } finally {
+            user.set(null);
+        }
+    }
+
+    /** @return whether {@link #close()} has been called */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "PixelCnn[" + config + ", " + device + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---- package-private access for the oracle tests ----
+
+    /** The native model, for tests in this package. The caller must not close it. */
+    Model engineModel() {
+        ensureOpen();
+        return model;
+    }
+
+    // ---- internals ----
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this PixelCnn is closed; create or load a new one");
+        }
+    }
+
+    /** Marks the calling thread as the model's user; rejects closed models and second threads. */
+    private void enter() {
+        ensureOpen();
+        Thread me = Thread.currentThread();
+        if (!user.compareAndSet(null, me)) {
+            Thread other = user.get();
+            throw new IllegalStateException("this PixelCnn is in use by thread \""
+                    + (other == null ? "?" : other.getName())
+                    + "\"; a model serves one thread at a time (use one model per thread)");
+        }
+        if (closed) {
+            user.set(null);
+            ensureOpen();
+        }
+    }
+
+    private void leave() {
+        user.set(null);
+    }
+
+    private void checkImages(Images images, String what) {
+        if (images == null) {
+            throw new NullPointerException(what + " must not be null");
+        }
+        if (images.count() <= 0) {
+            throw new IllegalArgumentException(what + ": expected at least one image, got an empty batch");
+        }
+        if (images.channels() != config.channels() || images.height() != config.height()
+                || images.width() != config.width()) {
+            throw new IllegalArgumentException(String.format(
+                    "%s: expected images of %d channel(s) x %dx%d, got %d channel(s) x %dx%d", what,
+                    config.channels(), config.height(), config.width(), images.channels(),
+                    images.height(), images.width()));
+        }
+        byte[] data = images.data();
+        int max = config.levels() - 1;
+        for (int i = 0; i < data.length; i++) {
+            int v = data[i] & 0xFF;
+            if (v > max) {
+                int perImage = config.dimensions();
+                throw new IllegalArgumentException(String.format(
+                        "%s: pixel value %d in image %d is outside [0, %d]%s", what, v, i / perImage, max,
+                        config.head() == PixelCnnConfig.Head.BERNOULLI
+                                ? " (a Bernoulli model needs binarized images: Images.binarize)"
+                                : " (quantize the images to " + config.levels() + " levels: Images.quantize)"));
+            }
+        }
+    }
+
+    private interface EngineCall<T> {
+        T call();
+    }
+
+    /** Runs a native call, turning a C++ exception (a RuntimeException) into PixelCnnException. */
+    private static <T> T callEngine(EngineCall<T> call) {
+        try {
+            return call.call();
+        } catch (PixelCnnException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new PixelCnnException("engine: " + e.getMessage(), e);
+        }
+    }
+
+    /** Deterministic batches: step s of the model always sees the same images. */
+    private static final class BatchSampler {
+        private final Images data;
+        private final int batchSize;
+        private final long seed;
+        private final int stepsPerEpoch;
+        private final byte[] batch;
+        private final int imageBytes;
+        private long epoch = -1;
+        private int[] order;
+
+        BatchSampler(Images data, int batchSize, long seed) {
+            this.data = data;
+            this.batchSize = batchSize;
+            this.seed = seed;
+            this.stepsPerEpoch = data.count() / batchSize;
+            this.imageBytes = data.channels() * data.height() * data.width();
+            this.batch = new byte[batchSize * imageBytes];
+            this.order = new int[data.count()];
+        }
+
+        byte[] batchForStep(long step) {
+            long e = step / stepsPerEpoch;
+            if (e != epoch) {
+                shuffle(e);
+            }
+            int first = (int) (step % stepsPerEpoch) * batchSize;
+            byte[] src = data.data();
+            for (int i = 0; i < batchSize; i++) {
+                System.arraycopy(src, order[first + i] * imageBytes, batch, i * imageBytes, imageBytes);
+            }
+            return batch;
+        }
+
+        private void shuffle(long e) {
+            SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + e);
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int tmp = order[i];
+                order[i] = order[j];
+                order[j] = tmp;
+            }
+            epoch = e;
+        }
+    }
+}

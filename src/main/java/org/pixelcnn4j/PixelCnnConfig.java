@@ -1,0 +1,413 @@
+package org.pixelcnn4j;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The architecture and image shape of a PixelCNN: immutable, built with {@link #builder()}.
+ *
+ * <p>The model is the plain PixelCNN of van den Oord et al. (2016): a type A masked convolution,
+ * {@code blocks} residual blocks (ReLU, 1x1, ReLU, k x k type B, ReLU, 1x1, add) and a head of two
+ * 1x1 convolutions. A Bernoulli head models binary images (pixel values 0 or 1); a categorical head
+ * models {@code levels} values per channel with a softmax. Colour images (3 channels) use the
+ * channel-group masks of PixelRNN (R before G before B), so every channel width must be divisible
+ * by 3.
+ *
+ * <pre>{@code
+ * PixelCnnConfig config = PixelCnnConfig.builder()
+ *         .setImageShape(1, 28, 28)
+ *         .optCategorical(256)
+ *         .optHiddenChannels(64)
+ *         .optBlocks(4)
+ *         .build();
+ * }</pre>
+ */
+public final class PixelCnnConfig {
+
+    /** The output distribution of a model. */
+    public enum Head {
+        /** One logit per pixel and channel, binary cross-entropy; pixel values 0 or 1. */
+        BERNOULLI,
+        /** A softmax over {@code levels} values per pixel and channel. */
+        CATEGORICAL
+    }
+
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final Head head;
+    private final int levels;
+    private final int hiddenChannels;
+    private final int residualChannels;
+    private final int headChannels;
+    private final int blocks;
+    private final int inputKernel;
+    private final int blockKernel;
+    private final long seed;
+
+    private PixelCnnConfig(Builder b) {
+        this.channels = b.channels;
+        this.height = b.height;
+        this.width = b.width;
+        this.head = b.head;
+        this.levels = b.levels;
+        this.hiddenChannels = b.hiddenChannels;
+        this.residualChannels = b.residualChannels;
+        this.headChannels = b.headChannels;
+        this.blocks = b.blocks;
+        this.inputKernel = b.inputKernel;
+        this.blockKernel = b.blockKernel;
+        this.seed = b.seed;
+    }
+
+    /**
+     * Returns a builder with the defaults of the {@code fm-binary} reference model (28x28
+     * grayscale, Bernoulli, 128 hidden channels, 6 residual blocks, 7x7 then 3x3 kernels).
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The {@code fm-binary} reference model of BENCHMARKS.md: binarized 28x28 Fashion-MNIST.
+     *
+     * @return the configuration
+     */
+    public static PixelCnnConfig fmBinary() {
+        return builder().build();
+    }
+
+    /**
+     * The {@code fm-256} reference model: 28x28 grayscale with 256 levels.
+     *
+     * @return the configuration
+     */
+    public static PixelCnnConfig fm256() {
+        return builder().optCategorical(256).build();
+    }
+
+    /** @return image channels C (1 or 3) */
+    public int channels() {
+        return channels;
+    }
+
+    /** @return image height H */
+    public int height() {
+        return height;
+    }
+
+    /** @return image width W */
+    public int width() {
+        return width;
+    }
+
+    /** @return the output head */
+    public Head head() {
+        return head;
+    }
+
+    /** @return values per channel: 2 for a Bernoulli head */
+    public int levels() {
+        return levels;
+    }
+
+    /** @return width of the residual stream */
+    public int hiddenChannels() {
+        return hiddenChannels;
+    }
+
+    /** @return width inside each residual block */
+    public int residualChannels() {
+        return residualChannels;
+    }
+
+    /** @return width of the head's hidden layer */
+    public int headChannels() {
+        return headChannels;
+    }
+
+    /** @return number of residual blocks */
+    public int blocks() {
+        return blocks;
+    }
+
+    /** @return kernel size of the type A input convolution */
+    public int inputKernel() {
+        return inputKernel;
+    }
+
+    /** @return kernel size of the type B convolution in each block */
+    public int blockKernel() {
+        return blockKernel;
+    }
+
+    /** @return the weight initialisation seed */
+    public long seed() {
+        return seed;
+    }
+
+    /** @return values per image, C * H * W (the "dimensions" of bits/dim) */
+    public int dimensions() {
+        return channels * height * width;
+    }
+
+    /**
+     * Returns the configuration as string key-value pairs (the checkpoint metadata).
+     *
+     * @return an ordered map of {@code model.*} keys
+     */
+    public Map<String, String> toMetadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model.architecture", "pixelcnn");
+        m.put("model.channels", Integer.toString(channels));
+        m.put("model.height", Integer.toString(height));
+        m.put("model.width", Integer.toString(width));
+        m.put("model.head", head.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("model.levels", Integer.toString(levels));
+        m.put("model.hidden_channels", Integer.toString(hiddenChannels));
+        m.put("model.residual_channels", Integer.toString(residualChannels));
+        m.put("model.head_channels", Integer.toString(headChannels));
+        m.put("model.blocks", Integer.toString(blocks));
+        m.put("model.input_kernel", Integer.toString(inputKernel));
+        m.put("model.block_kernel", Integer.toString(blockKernel));
+        m.put("model.seed", Long.toString(seed));
+        return m;
+    }
+
+    /**
+     * Rebuilds a configuration from {@link #toMetadata()} pairs.
+     *
+     * @param metadata the pairs
+     * @return the configuration
+     * @throws IllegalArgumentException if a key is missing or a value is malformed or invalid
+     */
+    public static PixelCnnConfig fromMetadata(Map<String, String> metadata) {
+        String arch = require(metadata, "model.architecture");
+        if (!arch.equals("pixelcnn")) {
+            throw new IllegalArgumentException(
+                    "model.architecture: expected \"pixelcnn\", got \"" + arch + "\"");
+        }
+        Builder b = builder()
+                .setImageShape(intValue(metadata, "model.channels"), intValue(metadata, "model.height"),
+                        intValue(metadata, "model.width"))
+                .optHiddenChannels(intValue(metadata, "model.hidden_channels"))
+                .optResidualChannels(intValue(metadata, "model.residual_channels"))
+                .optHeadChannels(intValue(metadata, "model.head_channels"))
+                .optBlocks(intValue(metadata, "model.blocks"))
+                .optInputKernel(intValue(metadata, "model.input_kernel"))
+                .optBlockKernel(intValue(metadata, "model.block_kernel"));
+        String head = require(metadata, "model.head");
+        switch (head) {
+            case "bernoulli" -> b.optBernoulli();
+            case "categorical" -> b.optCategorical(intValue(metadata, "model.levels"));
+            default -> throw new IllegalArgumentException(
+                    "model.head: expected \"bernoulli\" or \"categorical\", got \"" + head + "\"");
+        }
+        try {
+            b.optSeed(Long.parseLong(require(metadata, "model.seed")));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model.seed: expected an integer, got \""
+                    + metadata.get("model.seed") + "\"");
+        }
+        return b.build();
+    }
+
+    private static String require(Map<String, String> metadata, String key) {
+        String v = metadata.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(key + ": missing from the model metadata");
+        }
+        return v;
+    }
+
+    private static int intValue(Map<String, String> metadata, String key) {
+        String v = require(metadata, key);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": expected an integer, got \"" + v + "\"");
+        }
+    }
+
+    /** Returns a builder initialised with this configuration. @return the builder */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.channels = channels;
+        b.height = height;
+        b.width = width;
+        b.head = head;
+        b.levels = levels;
+        b.hiddenChannels = hiddenChannels;
+        b.residualChannels = residualChannels;
+        b.headChannels = headChannels;
+        b.blocks = blocks;
+        b.inputKernel = inputKernel;
+        b.blockKernel = blockKernel;
+        b.seed = seed;
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PixelCnnConfig other && toMetadata().equals(other.toMetadata());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(toMetadata());
+    }
+
+    @Override
+    public String toString() {
+        return String.format("PixelCnnConfig[%dx%dx%d, %s, hidden %d, residual %d, head %d, %d blocks, kernels %d/%d]",
+                channels, height, width,
+                head == Head.BERNOULLI ? "bernoulli" : "categorical(" + levels + ")",
+                hiddenChannels, residualChannels, headChannels, blocks, inputKernel, blockKernel);
+    }
+
+    /**
+     * Builder of {@link PixelCnnConfig}. Setters named {@code set*} are the essentials, {@code opt*}
+     * have defaults (those of {@code fm-binary}).
+     */
+    public static final class Builder {
+        private int channels = 1;
+        private int height = 28;
+        private int width = 28;
+        private Head head = Head.BERNOULLI;
+        private int levels = 2;
+        private int hiddenChannels = 128;
+        private int residualChannels = 64;
+        private int headChannels = 128;
+        private int blocks = 6;
+        private int inputKernel = 7;
+        private int blockKernel = 3;
+        private long seed = 1;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the image shape.
+         *
+         * @param channels 1 (grayscale) or 3 (colour)
+         * @param height image height, positive
+         * @param width image width, positive
+         * @return this builder
+         */
+        public Builder setImageShape(int channels, int height, int width) {
+            this.channels = channels;
+            this.height = height;
+            this.width = width;
+            return this;
+        }
+
+        /** Uses a Bernoulli head (binary images). @return this builder */
+        public Builder optBernoulli() {
+            this.head = Head.BERNOULLI;
+            this.levels = 2;
+            return this;
+        }
+
+        /**
+         * Uses a categorical head over {@code levels} values per channel.
+         *
+         * @param levels values per channel, 2 to 256
+         * @return this builder
+         */
+        public Builder optCategorical(int levels) {
+            this.head = Head.CATEGORICAL;
+            this.levels = levels;
+            return this;
+        }
+
+        /** @param hiddenChannels width of the residual stream @return this builder */
+        public Builder optHiddenChannels(int hiddenChannels) {
+            this.hiddenChannels = hiddenChannels;
+            return this;
+        }
+
+        /** @param residualChannels width inside each residual block @return this builder */
+        public Builder optResidualChannels(int residualChannels) {
+            this.residualChannels = residualChannels;
+            return this;
+        }
+
+        /** @param headChannels width of the head's hidden layer @return this builder */
+        public Builder optHeadChannels(int headChannels) {
+            this.headChannels = headChannels;
+            return this;
+        }
+
+        /** @param blocks number of residual blocks, 0 or more @return this builder */
+        public Builder optBlocks(int blocks) {
+            this.blocks = blocks;
+            return this;
+        }
+
+        /** @param inputKernel odd kernel size of the type A input convolution @return this builder */
+        public Builder optInputKernel(int inputKernel) {
+            this.inputKernel = inputKernel;
+            return this;
+        }
+
+        /** @param blockKernel odd kernel size of each block's type B convolution @return this builder */
+        public Builder optBlockKernel(int blockKernel) {
+            this.blockKernel = blockKernel;
+            return this;
+        }
+
+        /** @param seed weight initialisation seed @return this builder */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Validates and builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first invalid setting and what was expected
+         */
+        public PixelCnnConfig build() {
+            check(channels == 1 || channels == 3,
+                    "channels: expected 1 (grayscale) or 3 (colour), got " + channels);
+            check(height > 0 && width > 0 && height <= 4096 && width <= 4096,
+                    "image size: expected height and width in 1..4096, got " + height + "x" + width);
+            if (head == Head.BERNOULLI) {
+                check(levels == 2, "levels: a Bernoulli head has 2 levels, got " + levels);
+            } else {
+                check(levels >= 2 && levels <= 256,
+                        "levels: expected 2..256 for a categorical head, got " + levels);
+            }
+            checkWidth("hiddenChannels", hiddenChannels);
+            checkWidth("residualChannels", residualChannels);
+            checkWidth("headChannels", headChannels);
+            check(blocks >= 0 && blocks <= 1000, "blocks: expected 0..1000, got " + blocks);
+            checkKernel("inputKernel", inputKernel);
+            checkKernel("blockKernel", blockKernel);
+            check(inputKernel > 1 || channels > 1,
+                    "inputKernel: a 1x1 type A convolution sees nothing in a grayscale image; expected 3 or more");
+            return new PixelCnnConfig(this);
+        }
+
+        private void checkWidth(String name, int value) {
+            check(value > 0, name + ": expected a positive channel count, got " + value);
+            check(value % channels == 0, name + ": expected a multiple of the " + channels
+                    + " image channels (one group per colour), got " + value);
+        }
+
+        private static void checkKernel(String name, int value) {
+            check(value >= 1 && value <= 31 && value % 2 == 1,
+                    name + ": expected an odd kernel size in 1..31, got " + value);
+        }
+
+        private static void check(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package org.pixelcnn4j;
+
+/**
+ * How {@link PixelCnn#train} trains: batch size, number of steps, Adam settings and the seed of
+ * the data order. Immutable, built with {@link #builder()}.
+ *
+ * <p>Batches are drawn without replacement from a permutation of the data set per epoch, seeded
+ * by {@code (shuffleSeed, epoch)}. Step {@code s} of a model (its total step count, saved in
+ * checkpoints) always sees the same batch, so a loaded model resumes exactly where the saved one
+ * stopped.
+ *
+ * <pre>{@code
+ * TrainingConfig training = TrainingConfig.builder().setSteps(500).optBatchSize(32).build();
+ * }</pre>
+ */
+public final class TrainingConfig {
+    private final int steps;
+    private final int batchSize;
+    private final float learningRate;
+    private final float beta1;
+    private final float beta2;
+    private final float eps;
+    private final float clipNorm;
+    private final long shuffleSeed;
+
+    private TrainingConfig(Builder b) {
+        steps = b.steps;
+        batchSize = b.batchSize;
+        learningRate = b.learningRate;
+        beta1 = b.beta1;
+        beta2 = b.beta2;
+        eps = b.eps;
+        clipNorm = b.clipNorm;
+        shuffleSeed = b.shuffleSeed;
+    }
+
+    /** @return a builder with Adam's usual defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8), batch 32 */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return optimiser steps to run */
+    public int steps() {
+        return steps;
+    }
+
+    /** @return images per step */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** @return Adam learning rate */
+    public float learningRate() {
+        return learningRate;
+    }
+
+    /** @return Adam beta1 */
+    public float beta1() {
+        return beta1;
+    }
+
+    /** @return Adam beta2 */
+    public float beta2() {
+        return beta2;
+    }
+
+    /** @return Adam epsilon */
+    public float eps() {
+        return eps;
+    }
+
+    /** @return global gradient-norm clipping threshold, 0 = off */
+    public float clipNorm() {
+        return clipNorm;
+    }
+
+    /** @return seed of the per-epoch data permutation */
+    public long shuffleSeed() {
+        return shuffleSeed;
+    }
+
+    /** Builder of {@link TrainingConfig}. */
+    public static final class Builder {
+        private int steps = 100;
+        private int batchSize = 32;
+        private float learningRate = 1e-3f;
+        private float beta1 = 0.9f;
+        private float beta2 = 0.999f;
+        private float eps = 1e-8f;
+        private float clipNorm = 0f;
+        private long shuffleSeed = 1;
+
+        private Builder() {
+        }
+
+        /** @param steps optimiser steps to run, positive @return this builder */
+        public Builder setSteps(int steps) {
+            this.steps = steps;
+            return this;
+        }
+
+        /** @param batchSize images per step, positive @return this builder */
+        public Builder optBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** @param learningRate Adam learning rate, positive @return this builder */
+        public Builder optLearningRate(float learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        /**
+         * @param beta1 first-moment decay in [0, 1)
+         * @param beta2 second-moment decay in [0, 1)
+         * @return this builder
+         */
+        public Builder optBetas(float beta1, float beta2) {
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            return this;
+        }
+
+        /** @param eps Adam epsilon, positive @return this builder */
+        public Builder optEps(float eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** @param clipNorm clip the global gradient L2 norm to this value; 0 = off @return this builder */
+        public Builder optClipNorm(float clipNorm) {
+            this.clipNorm = clipNorm;
+            return this;
+        }
+
+        /** @param shuffleSeed seed of the data order @return this builder */
+        public Builder optShuffleSeed(long shuffleSeed) {
+            this.shuffleSeed = shuffleSeed;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first invalid setting
+         */
+        public TrainingConfig build() {
+            check(steps > 0, "steps: expected a positive count, got " + steps);
+            check(batchSize > 0, "batchSize: expected a positive count, got " + batchSize);
+            check(Float.isFinite(learningRate) && learningRate > 0,
+                    "learningRate: expected a positive finite value, got " + learningRate);
+            check(beta1 >= 0 && beta1 < 1, "beta1: expected a value in [0, 1), got " + beta1);
+            check(beta2 >= 0 && beta2 < 1, "beta2: expected a value in [0, 1), got " + beta2);
+            check(Float.isFinite(eps) && eps > 0, "eps: expected a positive finite value, got " + eps);
+            check(Float.isFinite(clipNorm) && clipNorm >= 0,
+                    "clipNorm: expected 0 (off) or a positive value, got " + clipNorm);
+            return new TrainingConfig(this);
+        }
+
+        private static void check(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

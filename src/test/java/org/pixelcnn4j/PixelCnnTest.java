@@ -1,0 +1,398 @@
+package org.pixelcnn4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The facade: causality, checkpoints and exact resume, bad input, closing and leaks. */
+class PixelCnnTest {
+
+    static PixelCnnConfig tiny(int channels, boolean bernoulli) {
+        PixelCnnConfig.Builder b = PixelCnnConfig.builder()
+                .setImageShape(channels, 7, 6)
+                .optHiddenChannels(6 * channels)
+                .optResidualChannels(3 * channels)
+                .optHeadChannels(6 * channels)
+                .optBlocks(2)
+                .optInputKernel(5)
+                .optBlockKernel(3)
+                .optSeed(3);
+        return bernoulli ? b.optBernoulli().build() : b.optCategorical(7).build();
+    }
+
+    static Images randomImages(PixelCnnConfig c, int count, long seed) {
+        Random r = new Random(seed);
+        byte[] data = new byte[count * c.dimensions()];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) r.nextInt(c.levels());
+        }
+        return Images.of(data, count, c.channels(), c.height(), c.width());
+    }
+
+    // ---- causality by perturbation ----
+
+    @Test
+    void predictionsDependOnlyOnEarlierPixelsAndChannels() {
+        for (int channels : new int[] {1, 3}) {
+            for (boolean bernoulli : new boolean[] {true, false}) {
+                PixelCnnConfig c = tiny(channels, bernoulli);
+                try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+                    checkCausality(model, c);
+                }
+            }
+        }
+    }
+
+    private static void checkCausality(PixelCnn model, PixelCnnConfig c) {
+        int plane = c.height() * c.width();
+        int perChannel = c.head() == PixelCnnConfig.Head.BERNOULLI ? 1 : c.levels();
+        Images base = randomImages(c, 1, 5);
+        float[] ref = model.logits(base);
+        boolean[][] sawEarlierChange = new boolean[plane][c.channels()];
+        for (int q = 0; q < plane; q++) {
+            for (int qc = 0; qc < c.channels(); qc++) {
+                byte[] data = base.toArray();
+                int idx = qc * plane + q;
+                data[idx] = (byte) (((data[idx] & 0xFF) + 1) % c.levels());
+                float[] out = model.logits(Images.of(data, 1, c.channels(), c.height(), c.width()));
+                for (int p = 0; p < plane; p++) {
+                    for (int pc = 0; pc < c.channels(); pc++) {
+                        boolean changed = false;
+                        for (int l = 0; l < perChannel; l++) {
+                            int o = (pc * perChannel + l) * plane + p;
+                            changed |= out[o] != ref[o];
+                        }
+                        boolean atOrAfter = q > p || (q == p && qc >= pc);
+                        if (atOrAfter) {
+                            assertFalse(changed, "prediction for pixel " + p + " channel " + pc
+                                    + " changed when pixel " + q + " channel " + qc + " changed (" + c + ")");
+                        } else if (changed) {
+                            sawEarlierChange[p][pc] = true;
+                        }
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < plane; p++) {
+            for (int pc = 0; pc < c.channels(); pc++) {
+                if (p > 0 || pc > 0) {
+                    assertTrue(sawEarlierChange[p][pc], "prediction for pixel " + p + " channel " + pc
+                            + " ignores every earlier value (" + c + ")");
+                }
+            }
+        }
+    }
+
+    // ---- checkpoints ----
+
+    @Test
+    void savedModelResumesWithTheSameNextLoss(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tiny(1, false);
+        Images data = randomImages(c, 40, 9);
+        TrainingConfig five = TrainingConfig.builder().setSteps(5).optBatchSize(8).build();
+        TrainingConfig three = TrainingConfig.builder().setSteps(3).optBatchSize(8).build();
+        List<Double> uninterrupted = new ArrayList<>();
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+            model.train(data, five, p -> uninterrupted.add(p.lossNats()));
+            model.train(data, three, p -> uninterrupted.add(p.lossNats()));
+        }
+        List<Double> resumed = new ArrayList<>();
+        Path file = dir.resolve("model.safetensors");
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+            model.train(data, five, p -> resumed.add(p.lossNats()));
+            model.save(file);
+        }
+        try (PixelCnn model = PixelCnn.load(file, Device.cpu(1))) {
+            assertEquals(5, model.step());
+            assertEquals(c, model.config());
+            model.train(data, three, p -> resumed.add(p.lossNats()));
+        }
+        assertEquals(uninterrupted.size(), resumed.size());
+        for (int i = 0; i < uninterrupted.size(); i++) {
+            // Same weights, Adam state and batch; only the thread count differs (1e-5 relative
+            // covers summation order in the GEMMs).
+            assertEquals(uninterrupted.get(i), resumed.get(i), 1e-5 * Math.abs(uninterrupted.get(i)),
+                    "loss of step " + (i + 1));
+        }
+    }
+
+    @Test
+    void saveAndLoadKeepWeightsExactly(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tiny(3, false);
+        Images images = randomImages(c, 3, 2);
+        Path file = dir.resolve("m.safetensors");
+        double[] before;
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            before = model.logLikelihood(images).natsArray();
+            model.save(file);
+        }
+        try (PixelCnn model = PixelCnn.load(file, Device.cpu(1))) {
+            assertArrayEquals(before, model.logLikelihood(images).natsArray());
+            assertEquals(0, model.step());
+        }
+    }
+
+    @Test
+    void badCheckpointsGiveClearErrors(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("missing.safetensors");
+        assertThrows(NoSuchFileException.class, () -> PixelCnn.load(missing));
+
+        PixelCnnConfig c = tiny(1, true);
+        Path good = dir.resolve("good.safetensors");
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            model.save(good);
+        }
+        byte[] bytes = Files.readAllBytes(good);
+
+        Path truncated = dir.resolve("truncated.safetensors");
+        Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        MalformedModelException e1 = assertThrows(MalformedModelException.class, () -> PixelCnn.load(truncated));
+        assertTrue(e1.getMessage().contains("truncated"), e1.getMessage());
+
+        Path corrupted = dir.resolve("corrupted.safetensors");
+        byte[] flipped = bytes.clone();
+        flipped[flipped.length - 10] ^= 0x40;
+        Files.write(corrupted, flipped);
+        MalformedModelException e2 = assertThrows(MalformedModelException.class, () -> PixelCnn.load(corrupted));
+        assertTrue(e2.getMessage().contains("checksum"), e2.getMessage());
+
+        Path garbage = dir.resolve("garbage.safetensors");
+        Files.write(garbage, "this is not a checkpoint at all".getBytes());
+        assertThrows(MalformedModelException.class, () -> PixelCnn.load(garbage));
+
+        Path empty = dir.resolve("empty.safetensors");
+        Files.write(empty, new byte[0]);
+        assertThrows(MalformedModelException.class, () -> PixelCnn.load(empty));
+    }
+
+    @Test
+    void failedSaveLeavesThePreviousFileIntact(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tiny(1, true);
+        Path file = dir.resolve("model.safetensors");
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            model.save(file);
+        }
+        byte[] original = Files.readAllBytes(file);
+        // A directory where the temporary file should go makes the save fail midway.
+        Path blocked = dir.resolve("sub");
+        Files.createDirectories(blocked);
+        Path target = blocked.resolve("model.safetensors");
+        Files.write(target, original);
+        assertTrue(blocked.toFile().setWritable(false));
+        try (PixelCnn model = PixelCnn.create(c.toBuilder().optSeed(99).build(), Device.cpu(1))) {
+            if (!Files.isWritable(blocked)) { // root ignores permissions; then use the other path
+                assertThrows(IOException.class, () -> model.save(target));
+                assertArrayEquals(original, Files.readAllBytes(target));
+            }
+            // Saving onto a path that is a non-empty directory fails and leaves it alone.
+            Path dirTarget = dir.resolve("occupied");
+            Files.createDirectories(dirTarget.resolve("child"));
+            assertThrows(IOException.class, () -> model.save(dirTarget));
+            assertTrue(Files.isDirectory(dirTarget.resolve("child")));
+        } finally {
+            blocked.toFile().setWritable(true);
+        }
+        assertArrayEquals(original, Files.readAllBytes(file));
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".tmp")),
+                    "a temporary file was left behind");
+        }
+    }
+
+    // ---- bad input ----
+
+    @Test
+    void wrongShapeAndRangeAreRejected() {
+        PixelCnnConfig c = tiny(1, true);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                    () -> model.logLikelihood(Images.zeros(2, 1, 8, 8)));
+            assertTrue(size.getMessage().contains("expected images of 1 channel(s) x 7x6"), size.getMessage());
+            IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
+                    () -> model.logLikelihood(Images.zeros(2, 3, 7, 6)));
+            assertTrue(channels.getMessage().contains("got 3 channel(s)"), channels.getMessage());
+            byte[] data = new byte[2 * 42];
+            data[50] = 2;
+            IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                    () -> model.logLikelihood(Images.of(data, 2, 1, 7, 6)));
+            assertTrue(range.getMessage().contains("pixel value 2 in image 1 is outside [0, 1]"), range.getMessage());
+            IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                    () -> model.logLikelihood(Images.zeros(0, 1, 7, 6)));
+            assertTrue(empty.getMessage().contains("empty batch"), empty.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> model.sample(0, 1, 1.0));
+            assertThrows(IllegalArgumentException.class, () -> model.sample(-3, 1, 1.0));
+            IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
+                    () -> model.sample(2, 1, Double.NaN));
+            assertTrue(nan.getMessage().contains("temperature"), nan.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> model.sample(2, 1, Double.POSITIVE_INFINITY));
+            assertThrows(IllegalArgumentException.class, () -> model.sample(2, 1, 0.0));
+            TrainingConfig big = TrainingConfig.builder().setSteps(1).optBatchSize(100).build();
+            assertThrows(IllegalArgumentException.class, () -> model.train(Images.zeros(10, 1, 7, 6), big, null));
+        }
+    }
+
+    @Test
+    void invalidConfigurationsNameTheSetting() {
+        IllegalArgumentException even = assertThrows(IllegalArgumentException.class,
+                () -> PixelCnnConfig.builder().optBlockKernel(4).build());
+        assertTrue(even.getMessage().contains("blockKernel: expected an odd kernel size"), even.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().optInputKernel(0).build());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().setImageShape(1, 0, 28).build());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().setImageShape(2, 28, 28).build());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().optHiddenChannels(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().optBlocks(-1).build());
+        IllegalArgumentException groups = assertThrows(IllegalArgumentException.class,
+                () -> PixelCnnConfig.builder().setImageShape(3, 8, 8).optHiddenChannels(64).build());
+        assertTrue(groups.getMessage().contains("multiple of the 3"), groups.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().optCategorical(1).build());
+        assertThrows(IllegalArgumentException.class, () -> PixelCnnConfig.builder().optCategorical(257).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().setSteps(0).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optBatchSize(0).build());
+        IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder().optLearningRate(Float.NaN).build());
+        assertTrue(lr.getMessage().contains("learningRate"), lr.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optLearningRate(Float.POSITIVE_INFINITY).build());
+        assertThrows(IllegalArgumentException.class, () -> Device.cpu(-1));
+    }
+
+    @Test
+    void nativeErrorsBecomeJavaExceptions() {
+        PixelCnnConfig c = tiny(1, true);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            float[] nan = new float[(int) model.engineModel().tensor_size(0)];
+            java.util.Arrays.fill(nan, Float.NaN);
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> model.engineModel().write_tensor(0, 0, nan));
+            assertTrue(e.getMessage().contains("not finite"), e.getMessage());
+            RuntimeException index = assertThrows(RuntimeException.class,
+                    () -> model.engineModel().tensor_name(1000));
+            assertTrue(index.getMessage().contains("tensor index"), index.getMessage());
+            // The model still works after a native error.
+            assertEquals(2, model.logLikelihood(Images.zeros(2, 1, 7, 6)).count());
+        }
+    }
+
+    // ---- lifecycle ----
+
+    @Test
+    void closedModelRejectsEveryCall() {
+        PixelCnn model = PixelCnn.create(tiny(1, true), Device.cpu(1));
+        model.close();
+        model.close(); // harmless
+        assertTrue(model.isClosed());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> model.logLikelihood(Images.zeros(1, 1, 7, 6)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> model.sample(1, 1, 1.0));
+        assertThrows(IllegalStateException.class, model::step);
+        assertThrows(IllegalStateException.class, () -> model.save(Path.of("x.safetensors")));
+    }
+
+    @Test
+    void secondThreadIsRejectedWhileTheFirstIsInside() throws Exception {
+        PixelCnnConfig c = tiny(1, true);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Images data = randomImages(c, 8, 1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread trainer = new Thread(() -> {
+                try {
+                    model.train(data, TrainingConfig.builder().setSteps(1000).optBatchSize(4).build(), p -> {
+                        inside.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "trainer");
+            trainer.start();
+            inside.await();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.logLikelihood(data));
+            assertTrue(e.getMessage().contains("in use by thread \"trainer\""), e.getMessage());
+            trainer.interrupt(); // training stops after the current step
+            release.countDown();
+            trainer.join();
+            assertEquals(null, failure.get());
+            assertTrue(model.step() < 1000);
+            assertEquals(8, model.logLikelihood(data).count()); // usable again
+        }
+    }
+
+    @Test
+    void repeatedCreateAndCloseDoesNotLeak() {
+        PixelCnnConfig c = PixelCnnConfig.builder().setImageShape(1, 28, 28).optHiddenChannels(32)
+                .optResidualChannels(16).optHeadChannels(32).optBlocks(2).build();
+        Images images = randomImages(c, 16, 4);
+        // Warm up: first allocations of the allocator and the JIT are not leaks.
+        for (int i = 0; i < 5; i++) {
+            try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+                model.logLikelihood(images);
+            }
+        }
+        long before = residentKiB();
+        for (int i = 0; i < 60; i++) {
+            try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+                model.logLikelihood(images);
+            }
+        }
+        long growth = residentKiB() - before;
+        // One model with its buffers for 32 images is about 10 MB; 60 leaked models would be
+        // 600 MB. Allow 60 MB of noise from the JVM heap and allocator.
+        assertTrue(growth < 60_000, "resident memory grew by " + growth + " KiB over 60 create/close cycles");
+    }
+
+    static long residentKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read /proc/self/status", e);
+        }
+        throw new AssertionError("no VmRSS in /proc/self/status");
+    }
+
+    // ---- sampling ----
+
+    @Test
+    void samplesAreReproducibleAndInRange() {
+        for (boolean bernoulli : new boolean[] {true, false}) {
+            PixelCnnConfig c = tiny(3, bernoulli);
+            Images a;
+            Images b;
+            try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+                a = model.sample(5, 77, 1.0);
+            }
+            try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+                b = model.sample(5, 77, 1.0);
+                assertNotEquals(a, model.sample(5, 78, 1.0));
+            }
+            assertEquals(a, b);
+            for (byte v : a.toArray()) {
+                assertTrue((v & 0xFF) < c.levels());
+            }
+        }
+    }
+}
