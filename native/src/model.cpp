@@ -460,20 +460,20 @@ float Model::forward_backward(const unsigned char* images, int count) {
 }
 
 void Model::adam_step(const AdamConfig& adam) {
-    PCNN_REQUIRE(std::isfinite(adam.learning_rate) && adam.learning_rate > 0.0f,
+    PCNN_REQUIRE(std::isfinite(adam.learning_rate) && adam.learning_rate > 0.0,
                  "learning rate: expected a positive finite value, got " << adam.learning_rate);
-    PCNN_REQUIRE(adam.beta1 >= 0.0f && adam.beta1 < 1.0f,
+    PCNN_REQUIRE(adam.beta1 >= 0.0 && adam.beta1 < 1.0,
                  "beta1: expected a value in [0, 1), got " << adam.beta1);
-    PCNN_REQUIRE(adam.beta2 >= 0.0f && adam.beta2 < 1.0f,
+    PCNN_REQUIRE(adam.beta2 >= 0.0 && adam.beta2 < 1.0,
                  "beta2: expected a value in [0, 1), got " << adam.beta2);
-    PCNN_REQUIRE(adam.eps > 0.0f && std::isfinite(adam.eps),
+    PCNN_REQUIRE(adam.eps > 0.0 && std::isfinite(adam.eps),
                  "eps: expected a positive finite value, got " << adam.eps);
-    PCNN_REQUIRE(adam.clip_norm >= 0.0f && std::isfinite(adam.clip_norm),
+    PCNN_REQUIRE(adam.clip_norm >= 0.0 && std::isfinite(adam.clip_norm),
                  "clip_norm: expected >= 0 (0 = off), got " << adam.clip_norm);
     ModelImpl& m = *impl_;
     const int64_t n = static_cast<int64_t>(m.params.size());
     float scale = 1.0f;
-    if (adam.clip_norm > 0.0f) {
+    if (adam.clip_norm > 0.0) {
         const double norm = std::sqrt(cpu::sum_squares(*m.pool, m.grads.data(), n, m.norm_partial.data()));
         if (norm > adam.clip_norm) scale = static_cast<float>(adam.clip_norm / (norm + 1e-6));
     }

@@ -55,12 +55,14 @@ struct Config {
 };
 
 /// Adam (PyTorch semantics, no weight decay) with optional gradient-norm clipping.
+/// Hyperparameters are doubles, as in PyTorch: 1 - beta2 for beta2 = 0.999 differs by 1e-5
+/// between float and double, which shows in the second moment.
 struct AdamConfig {
-    float learning_rate = 1e-3f;
-    float beta1 = 0.9f;
-    float beta2 = 0.999f;
-    float eps = 1e-8f;
-    float clip_norm = 0.0f;      // clip the global gradient L2 norm to this; 0 = off
+    double learning_rate = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double clip_norm = 0.0;      // clip the global gradient L2 norm to this; 0 = off
 };
 
 class ModelImpl;

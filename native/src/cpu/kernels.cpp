@@ -212,17 +212,23 @@ void categorical_nll(ThreadPool& pool, const float* logits, const unsigned char*
 }
 
 void adam_update(ThreadPool& pool, float* param, const float* grad, float* m, float* v, int64_t n,
-                 float lr, float beta1, float beta2, float eps, long long step, float grad_scale) {
-    const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
+                 double lr, double beta1, double beta2, double eps, long long step,
+                 float grad_scale) {
+    // Scalars are formed in double and rounded once, as PyTorch does for float tensors.
+    const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+    const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(step));
     const float step_size = static_cast<float>(lr / bc1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+    const float one_minus_b1 = static_cast<float>(1.0 - beta1);
+    const float one_minus_b2 = static_cast<float>(1.0 - beta2);
+    const float epsf = static_cast<float>(eps);
     pool.parallel_for(0, n, [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) {
             const float g = grad[i] * grad_scale;
-            m[i] = m[i] * beta1 + (1.0f - beta1) * g;
-            v[i] = v[i] * beta2 + (1.0f - beta2) * g * g;
-            const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+            m[i] = m[i] * b1 + g * one_minus_b1;
+            v[i] = v[i] * b2 + g * g * one_minus_b2;
+            const float denom = std::sqrt(v[i]) / bc2_sqrt + epsf;
             param[i] -= step_size * (m[i] / denom);
         }
     }, kGrain);

@@ -48,7 +48,8 @@ void categorical_nll(ThreadPool& pool, const float* logits, const unsigned char*
 
 // One Adam step (PyTorch's formulation) over n parameters; step counts from 1.
 void adam_update(ThreadPool& pool, float* param, const float* grad, float* m, float* v, int64_t n,
-                 float lr, float beta1, float beta2, float eps, long long step, float grad_scale);
+                 double lr, double beta1, double beta2, double eps, long long step,
+                 float grad_scale);
 
 // Sum of squares of x[0..n), in double; partial: pool.threads() doubles of scratch.
 double sum_squares(ThreadPool& pool, const float* x, int64_t n, double* partial);

@@ -16,11 +16,11 @@ package org.pixelcnn4j;
 public final class TrainingConfig {
     private final int steps;
     private final int batchSize;
-    private final float learningRate;
-    private final float beta1;
-    private final float beta2;
-    private final float eps;
-    private final float clipNorm;
+    private final double learningRate;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double clipNorm;
     private final long shuffleSeed;
 
     private TrainingConfig(Builder b) {
@@ -50,27 +50,27 @@ public final class TrainingConfig {
     }
 
     /** @return Adam learning rate */
-    public float learningRate() {
+    public double learningRate() {
         return learningRate;
     }
 
     /** @return Adam beta1 */
-    public float beta1() {
+    public double beta1() {
         return beta1;
     }
 
     /** @return Adam beta2 */
-    public float beta2() {
+    public double beta2() {
         return beta2;
     }
 
     /** @return Adam epsilon */
-    public float eps() {
+    public double eps() {
         return eps;
     }
 
     /** @return global gradient-norm clipping threshold, 0 = off */
-    public float clipNorm() {
+    public double clipNorm() {
         return clipNorm;
     }
 
@@ -83,11 +83,11 @@ public final class TrainingConfig {
     public static final class Builder {
         private int steps = 100;
         private int batchSize = 32;
-        private float learningRate = 1e-3f;
-        private float beta1 = 0.9f;
-        private float beta2 = 0.999f;
-        private float eps = 1e-8f;
-        private float clipNorm = 0f;
+        private double learningRate = 1e-3;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double clipNorm = 0;
         private long shuffleSeed = 1;
 
         private Builder() {
@@ -106,7 +106,7 @@ public final class TrainingConfig {
         }
 
         /** @param learningRate Adam learning rate, positive @return this builder */
-        public Builder optLearningRate(float learningRate) {
+        public Builder optLearningRate(double learningRate) {
             this.learningRate = learningRate;
             return this;
         }
@@ -116,20 +116,20 @@ public final class TrainingConfig {
          * @param beta2 second-moment decay in [0, 1)
          * @return this builder
          */
-        public Builder optBetas(float beta1, float beta2) {
+        public Builder optBetas(double beta1, double beta2) {
             this.beta1 = beta1;
             this.beta2 = beta2;
             return this;
         }
 
         /** @param eps Adam epsilon, positive @return this builder */
-        public Builder optEps(float eps) {
+        public Builder optEps(double eps) {
             this.eps = eps;
             return this;
         }
 
         /** @param clipNorm clip the global gradient L2 norm to this value; 0 = off @return this builder */
-        public Builder optClipNorm(float clipNorm) {
+        public Builder optClipNorm(double clipNorm) {
             this.clipNorm = clipNorm;
             return this;
         }
@@ -149,12 +149,12 @@ public final class TrainingConfig {
         public TrainingConfig build() {
             check(steps > 0, "steps: expected a positive count, got " + steps);
             check(batchSize > 0, "batchSize: expected a positive count, got " + batchSize);
-            check(Float.isFinite(learningRate) && learningRate > 0,
+            check(Double.isFinite(learningRate) && learningRate > 0,
                     "learningRate: expected a positive finite value, got " + learningRate);
             check(beta1 >= 0 && beta1 < 1, "beta1: expected a value in [0, 1), got " + beta1);
             check(beta2 >= 0 && beta2 < 1, "beta2: expected a value in [0, 1), got " + beta2);
-            check(Float.isFinite(eps) && eps > 0, "eps: expected a positive finite value, got " + eps);
-            check(Float.isFinite(clipNorm) && clipNorm >= 0,
+            check(Double.isFinite(eps) && eps > 0, "eps: expected a positive finite value, got " + eps);
+            check(Double.isFinite(clipNorm) && clipNorm >= 0,
                     "clipNorm: expected 0 (off) or a positive value, got " + clipNorm);
             return new TrainingConfig(this);
         }

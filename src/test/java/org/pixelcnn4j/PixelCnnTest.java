@@ -264,9 +264,9 @@ class PixelCnnTest {
         assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().setSteps(0).build());
         assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optBatchSize(0).build());
         IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
-                () -> TrainingConfig.builder().optLearningRate(Float.NaN).build());
+                () -> TrainingConfig.builder().optLearningRate(Double.NaN).build());
         assertTrue(lr.getMessage().contains("learningRate"), lr.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optLearningRate(Float.POSITIVE_INFINITY).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optLearningRate(Double.POSITIVE_INFINITY).build());
         assertThrows(IllegalArgumentException.class, () -> Device.cpu(-1));
     }
 

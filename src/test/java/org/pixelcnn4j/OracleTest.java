@@ -1,0 +1,232 @@
+package org.pixelcnn4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.pixelcnn4j.engine.AdamConfig;
+import org.pixelcnn4j.engine.Model;
+import org.pixelcnn4j.engine.global.pixelcnn;
+import org.pixelcnn4j.oracle.TorchConfig;
+import org.pixelcnn4j.oracle.TorchPixelCnn;
+
+/**
+ * The engine against LibTorch on the same weights and inputs: logits, loss, per-image NLL, every
+ * parameter gradient, and Adam steps, for both heads, 1 and 3 channels, kernel sizes 3, 5, 7 and
+ * residual models of 2 blocks.
+ *
+ * <p>Error measure, per tensor: the normalised max error max|engine - torch| / max|torch|. An
+ * element-wise relative error is meaningless for entries near zero (gradients cross zero); this
+ * one compares every entry at the scale of the tensor. Both sides compute in float32 with
+ * different summation orders (OpenBLAS vs oneDNN), which gives errors around 1e-6; the bound is
+ * the issue's 1e-4.
+ */
+class OracleTest {
+    static final double TOLERANCE = 1e-4;
+    /** Worst errors seen, printed at the end for the closing note. */
+    static final List<String> REPORT = new ArrayList<>();
+
+    static Stream<Arguments> models() {
+        List<Arguments> list = new ArrayList<>();
+        for (boolean bernoulli : new boolean[] {true, false}) {
+            for (int channels : new int[] {1, 3}) {
+                for (int kernel : new int[] {3, 5, 7}) {
+                    list.add(Arguments.of(bernoulli, channels, kernel));
+                }
+            }
+        }
+        return list.stream();
+    }
+
+    static PixelCnnConfig engineConfig(boolean bernoulli, int channels, int kernel, int levels) {
+        PixelCnnConfig.Builder b = PixelCnnConfig.builder()
+                .setImageShape(channels, 9, 8)
+                .optHiddenChannels(12)
+                .optResidualChannels(6)
+                .optHeadChannels(9)
+                .optBlocks(2)
+                .optInputKernel(kernel)
+                .optBlockKernel(kernel)
+                .optSeed(17 + kernel);
+        return bernoulli ? b.optBernoulli().build() : b.optCategorical(levels).build();
+    }
+
+    static TorchConfig torchConfig(PixelCnnConfig c) {
+        return new TorchConfig(c.channels(), c.height(), c.width(),
+                c.head() == PixelCnnConfig.Head.BERNOULLI, c.levels(), c.hiddenChannels(),
+                c.residualChannels(), c.headChannels(), c.blocks(), c.inputKernel(), c.blockKernel());
+    }
+
+    /** Copies the engine's weights into the torch model, so both start identical. */
+    static void copyWeights(Model engine, TorchPixelCnn torch) {
+        for (int i = 0; i < engine.tensor_count(); i++) {
+            float[] w = new float[(int) engine.tensor_size(i)];
+            engine.read_tensor(pixelcnn.TENSOR_PARAM, i, w);
+            torch.setTensor(engine.tensor_name(i), w);
+        }
+    }
+
+    static double normalisedMaxError(float[] engine, float[] torch) {
+        assertEquals(torch.length, engine.length, "tensor sizes differ");
+        double maxErr = 0;
+        double maxRef = 0;
+        for (int i = 0; i < torch.length; i++) {
+            maxErr = Math.max(maxErr, Math.abs(engine[i] - torch[i]));
+            maxRef = Math.max(maxRef, Math.abs(torch[i]));
+        }
+        return maxRef == 0 ? maxErr : maxErr / maxRef;
+    }
+
+    static void expectClose(String what, float[] engine, float[] torch, double tolerance) {
+        double err = normalisedMaxError(engine, torch);
+        synchronized (REPORT) {
+            REPORT.add(String.format(Locale.ROOT, "%-60s %.2e", what, err));
+        }
+        assertTrue(err <= tolerance, what + ": normalised max error " + err + " > " + tolerance);
+    }
+
+    @ParameterizedTest(name = "bernoulli={0} C={1} k={2}")
+    @MethodSource("models")
+    void forwardLossAndGradientsMatchLibTorch(boolean bernoulli, int channels, int kernel) {
+        PixelCnnConfig c = engineConfig(bernoulli, channels, kernel, 256);
+        String tag = String.format("%s C=%d k=%d", bernoulli ? "bernoulli" : "cat256", channels, kernel);
+        Images images = PixelCnnTest.randomImages(c, 3, kernel * 31L + channels);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
+                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2)) {
+            Model engine = model.engineModel();
+            copyWeights(engine, torch);
+            byte[] data = images.toArray();
+            int n = images.count();
+
+            // The engine's masks are the oracle's masks (built independently from the spec).
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                float[] mask = new float[(int) engine.tensor_size(i)];
+                engine.read_mask(i, mask);
+                assertArrayEquals(torch.mask(engine.tensor_name(i)), mask, "mask of " + engine.tensor_name(i));
+            }
+
+            expectClose(tag + " logits", model.logits(images), torch.logits(data, n), TOLERANCE);
+
+            double[] nllEngine = model.logLikelihood(images).natsArray();
+            double[] nllTorch = torch.perImageNll(data, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(nllTorch[i], nllEngine[i], 1e-5 * Math.abs(nllTorch[i]), tag + " NLL of image " + i);
+            }
+
+            float lossEngine = engine.forward_backward(data, n);
+            float lossTorch = torch.forwardBackward(data, n);
+            synchronized (REPORT) {
+                REPORT.add(String.format(Locale.ROOT, "%-60s %.2e", tag + " loss",
+                        Math.abs(lossEngine - lossTorch) / Math.abs(lossTorch)));
+            }
+            assertEquals(lossTorch, lossEngine, 1e-5 * Math.abs(lossTorch), tag + " loss");
+
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                String name = engine.tensor_name(i);
+                float[] grad = new float[(int) engine.tensor_size(i)];
+                engine.read_tensor(pixelcnn.TENSOR_GRAD, i, grad);
+                expectClose(tag + " grad " + name, grad, torch.grad(name), TOLERANCE);
+            }
+        }
+    }
+
+    /**
+     * Adam in isolation: both optimisers get the same parameters and the same gradients (the
+     * torch gradients are written into the engine), for three steps, so bias correction at
+     * steps 1..3 is covered; the parameter updates and both moments must agree.
+     */
+    @ParameterizedTest(name = "bernoulli={0}")
+    @MethodSource("heads")
+    void adamStepsMatchLibTorch(boolean bernoulli) {
+        PixelCnnConfig c = engineConfig(bernoulli, 3, 3, 5);
+        Images images = PixelCnnTest.randomImages(c, 2, 99);
+        float lr = 1e-3f;
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
+                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2);
+                AdamConfig adam = new AdamConfig().learning_rate(lr)) {
+            Model engine = model.engineModel();
+            copyWeights(engine, torch);
+            for (int step = 1; step <= 3; step++) {
+                float[][] before = new float[engine.tensor_count()][];
+                torch.forwardBackward(images.toArray(), images.count());
+                for (int i = 0; i < engine.tensor_count(); i++) {
+                    String name = engine.tensor_name(i);
+                    before[i] = torch.getTensor(name);
+                    engine.write_tensor(pixelcnn.TENSOR_GRAD, i, torch.grad(name));
+                }
+                engine.adam_step(adam);
+                torch.adamStep(lr);
+                for (int i = 0; i < engine.tensor_count(); i++) {
+                    String name = engine.tensor_name(i);
+                    float[] after = new float[before[i].length];
+                    engine.read_tensor(pixelcnn.TENSOR_PARAM, i, after);
+                    float[] torchAfter = torch.getTensor(name);
+                    float[] mask = torch.mask(name);
+                    float[] dEngine = new float[after.length];
+                    float[] dTorch = new float[after.length];
+                    for (int j = 0; j < after.length; j++) {
+                        // Masked taps: the engine keeps them at zero, torch never moves them.
+                        dEngine[j] = mask[j] == 0 ? 0 : after[j] - before[i][j];
+                        dTorch[j] = mask[j] == 0 ? 0 : torchAfter[j] - before[i][j];
+                    }
+                    // The update is ~lr while the weights are ~0.3: the float32 rounding of
+                    // w - update alone is ~3e-8 / 1e-3 = 3e-5 of the update, hence 1e-4.
+                    expectClose("adam step " + step + " update " + name, dEngine, dTorch, 1e-4);
+                    float[] m = new float[after.length];
+                    float[] v = new float[after.length];
+                    engine.read_tensor(pixelcnn.TENSOR_ADAM_M, i, m);
+                    engine.read_tensor(pixelcnn.TENSOR_ADAM_V, i, v);
+                    expectClose("adam step " + step + " exp_avg " + name, m, torch.adamState(name, false), 1e-6);
+                    expectClose("adam step " + step + " exp_avg_sq " + name, v, torch.adamState(name, true), 1e-6);
+                }
+            }
+            assertEquals(3, engine.adam_step_count());
+        }
+    }
+
+    static Stream<Boolean> heads() {
+        return Stream.of(true, false);
+    }
+
+    /** A bigger, fm-like model through whole training steps (forward, backward, Adam) together. */
+    @Test
+    void trainingStepsMatchLibTorch() {
+        PixelCnnConfig c = PixelCnnConfig.builder().setImageShape(1, 16, 16).optHiddenChannels(32)
+                .optResidualChannels(16).optHeadChannels(32).optBlocks(3).optCategorical(16).build();
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
+                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2);
+                AdamConfig adam = new AdamConfig().learning_rate(1e-3)) {
+            Model engine = model.engineModel();
+            copyWeights(engine, torch);
+            for (int step = 0; step < 5; step++) {
+                byte[] batch = PixelCnnTest.randomImages(c, 8, 1000 + step).toArray();
+                float le = engine.train_step(batch, 8, adam);
+                float lt = torch.trainStep(batch, 8, 1e-3f);
+                assertEquals(lt, le, 1e-4 * Math.abs(lt), "loss of step " + (step + 1));
+            }
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                float[] w = new float[(int) engine.tensor_size(i)];
+                engine.read_tensor(pixelcnn.TENSOR_PARAM, i, w);
+                expectClose("after 5 steps " + engine.tensor_name(i), w, torch.getTensor(engine.tensor_name(i)), 1e-3);
+            }
+        }
+    }
+
+    @AfterAll
+    static void printReport() {
+        List<String> sorted = new ArrayList<>(REPORT);
+        sorted.sort((a, b) -> Double.compare(Double.parseDouble(b.substring(b.lastIndexOf(' ') + 1)),
+                Double.parseDouble(a.substring(a.lastIndexOf(' ') + 1))));
+        System.out.println("OracleTest: " + REPORT.size() + " comparisons; the 8 largest normalised errors:");
+        sorted.stream().limit(8).forEach(s -> System.out.println("  " + s));
+    }
+}
