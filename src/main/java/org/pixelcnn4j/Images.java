@@ -82,6 +82,41 @@ public final class Images {
     }
 
     /**
+     * Creates a batch from floats in [0, 1] (for example a normalised tensor), quantized to
+     * {@code levels} values: {@code v -> min(levels - 1, floor(v * levels))}.
+     *
+     * @param data the values, {@code count * channels * height * width} floats in [0, 1]
+     * @param count the number of images, zero or more
+     * @param channels the number of channels per image, at least 1
+     * @param height the image height in pixels, at least 1
+     * @param width the image width in pixels, at least 1
+     * @param levels values per channel after quantization, 2 to 256 (2 gives binary images)
+     * @return a new batch
+     * @throws IllegalArgumentException naming the first NaN, infinite or out-of-range value, or if
+     *     the sizes do not match
+     */
+    public static Images fromFloats(float[] data, int count, int channels, int height, int width, int levels) {
+        Objects.requireNonNull(data, "data");
+        checkLevels("fromFloats", levels);
+        int size = checkedSize(count, channels, height, width);
+        if (data.length != size) {
+            throw new IllegalArgumentException("images: expected " + size + " floats for "
+                    + describe(count, channels, height, width) + ", got " + data.length);
+        }
+        byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i++) {
+            float v = data[i];
+            if (!(v >= 0f && v <= 1f)) {
+                String what = Float.isNaN(v) ? "NaN" : Float.isInfinite(v) ? "infinite" : "outside [0, 1]";
+                throw new IllegalArgumentException("images: value " + v + " at index " + i + " (image "
+                        + i / (size / Math.max(1, count)) + ") is " + what + "; expected floats in [0, 1]");
+            }
+            bytes[i] = (byte) Math.min(levels - 1, (int) (v * levels));
+        }
+        return new Images(bytes, count, channels, height, width);
+    }
+
+    /**
      * Creates a batch of images whose pixels are all zero.
      *
      * @param count the number of images, zero or more

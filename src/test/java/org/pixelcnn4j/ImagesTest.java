@@ -347,4 +347,23 @@ class ImagesTest {
             return files.sorted().collect(Collectors.toList());
         }
     }
+
+    @Test
+    void fromFloatsQuantizesAndRejectsNanAndInfinity() {
+        Images images = Images.fromFloats(new float[] {0f, 0.49f, 0.5f, 1f}, 1, 1, 2, 2, 2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {0, 0, 1, 1}, images.toArray());
+        Images eight = Images.fromFloats(new float[] {0f, 1f / 255, 0.999f, 1f}, 1, 1, 1, 4, 256);
+        org.junit.jupiter.api.Assertions.assertEquals(255, eight.get(0, 0, 0, 3));
+        org.junit.jupiter.api.Assertions.assertEquals(255, eight.get(0, 0, 0, 2));
+        IllegalArgumentException nan = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Images.fromFloats(new float[] {0f, Float.NaN}, 1, 1, 1, 2, 2));
+        org.junit.jupiter.api.Assertions.assertTrue(nan.getMessage().contains("NaN at index 1"), nan.getMessage());
+        IllegalArgumentException inf = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Images.fromFloats(new float[] {Float.POSITIVE_INFINITY, 0f}, 1, 1, 1, 2, 2));
+        org.junit.jupiter.api.Assertions.assertTrue(inf.getMessage().contains("infinite"), inf.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Images.fromFloats(new float[] {1.5f, 0f}, 1, 1, 1, 2, 2));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Images.fromFloats(new float[3], 1, 1, 1, 2, 2));
+    }
 }
