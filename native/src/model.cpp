@@ -14,6 +14,7 @@
 #include "check.h"
 #include "cpu/kernels.h"
 #include "layers.h"
+#include "model_impl.h"
 #include "pixelcnn/pixelcnn.h"
 #include "rng.h"
 #include "sampling.h"
@@ -63,61 +64,6 @@ void validate_config(const Config& c) {
 int resolve_threads(int threads) { return threads > 0 ? threads : hardware_threads(); }
 
 }  // namespace
-
-// A named tensor of the state_dict: the weight or the bias of one convolution.
-struct TensorEntry {
-    std::string name;
-    int conv = 0;
-    bool is_bias = false;
-};
-
-class ModelImpl {
-public:
-    explicit ModelImpl(const Config& config);
-
-    Config cfg;
-    int out_channels = 0;
-    std::unique_ptr<ThreadPool> pool;
-
-    // Layers in execution order: input, then conv1/conv2/conv3 per block, then head1, head2.
-    std::vector<MaskedConv> convs;
-    std::vector<TensorEntry> tensors;
-    std::vector<float> params, grads, adam_m, adam_v;
-    long long adam_steps = 0;
-
-    int input_conv() const { return 0; }
-    int block_conv(int block, int which) const { return 1 + 3 * block + which; }
-    int head_conv(int which) const { return 1 + 3 * cfg.blocks + which; }
-
-    // ---- activations, for `capacity` images ----
-    int capacity = 0;
-    std::vector<float> x;            // (P, C) encoded input
-    std::vector<float> h;            // (P, hidden) residual stream, updated in place
-    std::vector<float> r1, r2, r3;   // per block: relu(h) (P, hidden), relu(conv1), relu(conv2) (P, residual)
-    std::vector<float> rh1, rh2;     // head: relu(h) (P, hidden), relu(head1) (P, head)
-    std::vector<float> logit_buf;    // (P, out)
-    std::vector<float> dh, dhidden, dres_a, dres_b, dhead, dlogits;
-    std::vector<float> col, ones;
-    std::vector<double> row_nll;     // (count * height)
-    std::vector<double> norm_partial;
-
-    void ensure_capacity(int count);
-    Shape shape(int count) const { return Shape{count, cfg.height, cfg.width}; }
-    int64_t positions(int count) const { return static_cast<int64_t>(count) * cfg.height * cfg.width; }
-    float* w(int conv) { return params.data() + convs[conv].weight_offset; }
-    float* b(int conv) { return params.data() + convs[conv].bias_offset; }
-
-    void check_images(const unsigned char* images, int count, const char* what) const;
-    void forward(const unsigned char* images, int count);
-    // NLL of the images under the current logits; fills dlogits when requested. Returns total nats.
-    double nll(const unsigned char* images, int count, bool with_grad, float grad_scale);
-    void backward(int count);
-    void init_weights();
-
-    // Full PyTorch layout <-> packed storage of one tensor of a blob.
-    void unpack(const TensorEntry& t, const float* blob, float* out) const;
-    void pack(const TensorEntry& t, const float* in, float* blob) const;
-};
 
 ModelImpl::ModelImpl(const Config& config) : cfg(config) {
     validate_config(cfg);
@@ -226,13 +172,32 @@ void ModelImpl::check_images(const unsigned char* images, int count, const char*
     }
 }
 
+void ModelImpl::check_sampling_args(const unsigned char* images, int count, int row,
+                                    long long first_index, float temperature,
+                                    const char* what) const {
+    PCNN_REQUIRE(row >= 0 && row < cfg.height, what << ": row: expected 0.." << cfg.height - 1 << ", got " << row);
+    PCNN_REQUIRE(std::isfinite(temperature) && temperature > 0.0f,
+                 what << ": temperature: expected a positive finite value, got " << temperature);
+    PCNN_REQUIRE(first_index >= 0, what << ": first image index: expected >= 0, got " << first_index);
+    check_images(images, count, what);
+}
+
+unsigned char ModelImpl::draw(const float* logits_at, int channel, float temperature,
+                              long long seed, long long image, int64_t position) const {
+    const double u = uniform_for(static_cast<uint64_t>(seed), static_cast<uint64_t>(image),
+                                 static_cast<uint32_t>(position), static_cast<uint32_t>(channel));
+    const int v = cfg.head == HEAD_BERNOULLI
+                      ? draw_bernoulli(logits_at[channel], temperature, u)
+                      : draw_categorical(logits_at + channel * cfg.levels, cfg.levels, temperature, u);
+    return static_cast<unsigned char>(v);
+}
+
 void ModelImpl::forward(const unsigned char* images, int count) {
     ThreadPool& tp = *pool;
     const Shape s = shape(count);
     const int64_t P = s.positions();
     const int64_t hid = cfg.hidden_channels, res = cfg.residual_channels;
-    const float input_scale = cfg.head == HEAD_BERNOULLI ? 1.0f : 1.0f / (cfg.levels - 1);
-    cpu::encode_input(tp, images, x.data(), s, cfg.channels, input_scale);
+    cpu::encode_input(tp, images, x.data(), s, cfg.channels, input_scale());
     cpu::masked_conv_forward(tp, convs[input_conv()], w(input_conv()), b(input_conv()), x.data(),
                              h.data(), s, false, col.data());
     for (int blk = 0; blk < cfg.blocks; ++blk) {
@@ -530,15 +495,11 @@ void Model::logits(const unsigned char* images, int count, float* out) {
     }
 }
 
-void Model::sample_row_naive(unsigned char* images, int count, int row, long long seed,
-                             long long first_index, float temperature) {
+void Model::sample_row_naive(unsigned char* images, const unsigned char* known, int count,
+                             int row, long long seed, long long first_index, float temperature) {
     ModelImpl& m = *impl_;
     const Config& c = m.cfg;
-    PCNN_REQUIRE(row >= 0 && row < c.height, "row: expected 0.." << c.height - 1 << ", got " << row);
-    PCNN_REQUIRE(std::isfinite(temperature) && temperature > 0.0f,
-                 "temperature: expected a positive finite value, got " << temperature);
-    PCNN_REQUIRE(first_index >= 0, "first image index: expected >= 0, got " << first_index);
-    m.check_images(images, count, "sample_row_naive");
+    m.check_sampling_args(images, count, row, first_index, temperature, "sample_row_naive");
     const int chunk = std::max(m.capacity, kEvalChunk);
     const int64_t plane = static_cast<int64_t>(c.height) * c.width;
     const int64_t image_size = c.channels * plane;
@@ -547,20 +508,16 @@ void Model::sample_row_naive(unsigned char* images, int count, int row, long lon
         const int n = std::min(chunk, count - start);
         m.ensure_capacity(n);
         unsigned char* batch = images + start * image_size;
+        const unsigned char* batch_known = known ? known + start * image_size : nullptr;
         for (int xpos = 0; xpos < c.width; ++xpos) {
             const int64_t pos = static_cast<int64_t>(row) * c.width + xpos;
             for (int ch = 0; ch < c.channels; ++ch) {
                 m.forward(batch, n);  // naive: a full forward pass per pixel and channel
                 for (int i = 0; i < n; ++i) {
+                    const int64_t at = (static_cast<int64_t>(i) * c.channels + ch) * plane + pos;
+                    if (batch_known && batch_known[at]) continue;
                     const float* l = m.logit_buf.data() + (static_cast<int64_t>(i) * plane + pos) * oc;
-                    const double u = uniform_for(static_cast<uint64_t>(seed),
-                                                 static_cast<uint64_t>(first_index + start + i),
-                                                 static_cast<uint32_t>(pos), static_cast<uint32_t>(ch));
-                    const int v = c.head == HEAD_BERNOULLI
-                                      ? draw_bernoulli(l[ch], temperature, u)
-                                      : draw_categorical(l + ch * c.levels, c.levels, temperature, u);
-                    batch[(static_cast<int64_t>(i) * c.channels + ch) * plane + pos] =
-                        static_cast<unsigned char>(v);
+                    batch[at] = m.draw(l, ch, temperature, seed, first_index + start + i, pos);
                 }
             }
         }

@@ -163,10 +163,10 @@ static void check_determinism_and_threads() {
         EXPECT(std::fabs(na[i] - nb[i]) <= 1e-4 * std::fabs(na[i]), "image %d: %g vs %g", i, na[i], nb[i]);
     // Same seed, same naive samples whatever the batch split.
     std::vector<unsigned char> s1(static_cast<size_t>(4) * 30, 0), s2(s1.size(), 0);
-    for (int y = 0; y < c.height; ++y) a.sample_row_naive(s1.data(), 4, y, 42, 0, 1.0f);
+    for (int y = 0; y < c.height; ++y) a.sample_row_naive(s1.data(), nullptr, 4, y, 42, 0, 1.0f);
     for (int y = 0; y < c.height; ++y) {
-        b.sample_row_naive(s2.data(), 2, y, 42, 0, 1.0f);
-        b.sample_row_naive(s2.data() + 60, 2, y, 42, 2, 1.0f);
+        b.sample_row_naive(s2.data(), nullptr, 2, y, 42, 0, 1.0f);
+        b.sample_row_naive(s2.data() + 60, nullptr, 2, y, 42, 2, 1.0f);
     }
     EXPECT(s1 == s2, "naive samples depend on the batch split");
 }

@@ -117,6 +117,31 @@ public final class Images {
     }
 
     /**
+     * A known-pixel mask for {@link PixelCnn#complete}: 1 in the first {@code knownRows} rows of
+     * every image and channel, 0 below (complete the bottom from the top).
+     *
+     * @param count the number of images
+     * @param channels channels per image
+     * @param height image height
+     * @param width image width
+     * @param knownRows rows known from the top, 0 to height
+     * @return the mask
+     * @throws IllegalArgumentException if knownRows is outside [0, height] or a size is invalid
+     */
+    public static Images rowMask(int count, int channels, int height, int width, int knownRows) {
+        int size = checkedSize(count, channels, height, width);
+        if (knownRows < 0 || knownRows > height) {
+            throw new IllegalArgumentException("knownRows: expected 0.." + height + ", got " + knownRows);
+        }
+        byte[] mask = new byte[size];
+        int plane = height * width;
+        for (int image = 0; image < count * channels; image++) {
+            java.util.Arrays.fill(mask, image * plane, image * plane + knownRows * width, (byte) 1);
+        }
+        return new Images(mask, count, channels, height, width);
+    }
+
+    /**
      * Creates a batch of images whose pixels are all zero.
      *
      * @param count the number of images, zero or more

@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.pixelcnn4j.engine.AdamConfig;
+import org.pixelcnn4j.engine.CachedSampler;
 import org.pixelcnn4j.engine.Config;
 import org.pixelcnn4j.engine.Model;
 import org.pixelcnn4j.engine.global.pixelcnn;
@@ -243,47 +244,161 @@ public final class PixelCnn implements AutoCloseable {
     }
 
     /**
-     * Draws {@code count} images by naive ancestral sampling: one full forward pass per pixel and
-     * channel, in raster order. The value of pixel (p, c) of image i comes from a counter-based
-     * generator keyed by (seed, i, p, c), so the same seed gives the same images for any thread
-     * count and batch split.
+     * Draws {@code count} images with the cached sampler (seed and temperature as given, other
+     * settings default). Same as {@code sample(count, SamplingConfig.builder().optSeed(seed)
+     * .optTemperature(temperature).build())}.
      *
      * @param count images to draw, positive
      * @param seed random seed
      * @param temperature positive; below 1 sharpens, above 1 flattens the distributions
      * @return the samples, values in [0, levels-1]
-     * @throws CancellationException if the calling thread is interrupted (checked every row);
-     *     the model stays usable
      */
     public Images sample(int count, long seed, double temperature) {
+        return sample(count, SamplingConfig.builder().optSeed(seed).optTemperature(temperature).build());
+    }
+
+    /**
+     * Draws {@code count} images by ancestral sampling in raster order (for colour images R, then
+     * G, then B at each pixel).
+     *
+     * <p>The cached sampler (default) keeps each layer's recent input rows and computes only the
+     * current position, so an image costs about one forward pass; the naive sampler runs a full
+     * forward pass per pixel and channel. Both give the same images: the value of pixel p, channel
+     * c of image i comes from a counter-based generator keyed by (seed, i, p, c), so results do not
+     * depend on the batch size or thread count either.
+     *
+     * @param count images to draw, positive
+     * @param sampling seed, temperature, batch size, algorithm, listener, cancellation
+     * @return the samples, values in [0, levels-1]
+     * @throws java.util.concurrent.CancellationException if cancelled or interrupted (checked
+     *     after every row); the model stays usable
+     */
+    public Images sample(int count, SamplingConfig sampling) {
         if (count <= 0) {
             throw new IllegalArgumentException("count: expected a positive number of images, got " + count);
         }
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature: expected a positive finite value, got " + temperature);
-        }
-        long bytes = (long) count * config.dimensions();
-        if (bytes > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("count: " + count + " images of " + config.dimensions()
-                    + " values do not fit in one Java array");
-        }
+        byte[] buf = new byte[imageArraySize(count, "count")];
         enter();
         try {
-            byte[] buf = new byte[(int) bytes];
-            for (int row = 0; row < config.height(); row++) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new CancellationException("sampling interrupted at row " + row);
-                }
-                int r = row;
-                callEngine(() -> {
-                    model.sample_row_naive(buf, count, r, seed, 0, (float) temperature);
-                    return null;
-                });
-            }
+            drawInto(buf, null, count, sampling);
             return Images.wrap(buf, count, config.channels(), config.height(), config.width());
         } finally {
             leave();
         }
+    }
+
+    /**
+     * Completes partially known images: pixel values where {@code known} is nonzero are kept
+     * exactly, the others are sampled in raster order, each conditioned on everything before it,
+     * known or sampled. For example, with the top half known, the bottom half is drawn from the
+     * model given the top half ({@link Images#rowMask} builds that mask).
+     *
+     * @param images images of this model's shape; values at unknown positions are ignored
+     * @param known same shape as {@code images}: nonzero marks a known value
+     * @param sampling seed, temperature, batch size, algorithm, listener, cancellation
+     * @return the completed images
+     * @throws IllegalArgumentException if the shapes differ from the model's or a known value is
+     *     out of range
+     * @throws java.util.concurrent.CancellationException if cancelled or interrupted
+     */
+    public Images complete(Images images, Images known, SamplingConfig sampling) {
+        if (images == null || known == null) {
+            throw new NullPointerException("images and known must not be null");
+        }
+        if (known.count() != images.count() || known.channels() != images.channels()
+                || known.height() != images.height() || known.width() != images.width()) {
+            throw new IllegalArgumentException(String.format(
+                    "known: expected a mask of the images' shape %d x %d x %d x %d, got %d x %d x %d x %d",
+                    images.count(), images.channels(), images.height(), images.width(), known.count(),
+                    known.channels(), known.height(), known.width()));
+        }
+        byte[] mask = known.data();
+        byte[] buf = images.toArray();
+        for (int i = 0; i < buf.length; i++) {
+            if (mask[i] == 0) {
+                buf[i] = 0; // unknown: the value is drawn, whatever the caller left there
+            }
+        }
+        checkImages(Images.wrap(buf, images.count(), images.channels(), images.height(), images.width()),
+                "images (known values)");
+        enter();
+        try {
+            drawInto(buf, mask, images.count(), sampling);
+            return Images.wrap(buf, images.count(), config.channels(), config.height(), config.width());
+        } finally {
+            leave();
+        }
+    }
+
+    /** Samples into buf (count images) in batches, row by row, reporting and checking for cancellation. */
+    private void drawInto(byte[] buf, byte[] known, int count, SamplingConfig sampling) {
+        int batch = Math.min(sampling.batchSize(), count);
+        int imageBytes = config.dimensions();
+        int batches = (count + batch - 1) / batch;
+        long totalRows = (long) batches * config.height();
+        long rowsDone = 0;
+        float temperature = (float) sampling.temperature();
+        CachedSampler sampler = null;
+        byte[] part = new byte[batch * imageBytes];
+        byte[] partKnown = known == null ? null : new byte[batch * imageBytes];
+        try {
+            for (int first = 0; first < count; first += batch) {
+                int n = Math.min(batch, count - first);
+                byte[] images = n == batch ? part : new byte[n * imageBytes];
+                byte[] mask = known == null ? null : n == batch ? partKnown : new byte[n * imageBytes];
+                System.arraycopy(buf, first * imageBytes, images, 0, n * imageBytes);
+                if (mask != null) {
+                    System.arraycopy(known, first * imageBytes, mask, 0, n * imageBytes);
+                }
+                if (sampling.cached() && (sampler == null || sampler.count() != n)) {
+                    if (sampler != null) {
+                        sampler.close();
+                    }
+                    int size = n;
+                    sampler = callEngine(() -> new CachedSampler(model, size));
+                }
+                for (int row = 0; row < config.height(); row++) {
+                    throwIfCancelled(sampling, row);
+                    int r = row;
+                    long firstIndex = first;
+                    CachedSampler s = sampler;
+                    callEngine(() -> {
+                        if (sampling.cached()) {
+                            s.sample_row(images, mask, r, sampling.seed(), firstIndex, temperature);
+                        } else {
+                            model.sample_row_naive(images, mask, n, r, sampling.seed(), firstIndex, temperature);
+                        }
+                        return null;
+                    });
+                    rowsDone++;
+                    if (sampling.listener() != null) {
+                        int done = row + 1 == config.height() ? first + n : first;
+                        sampling.listener().onRow(new SamplingProgress(rowsDone, totalRows, done, count));
+                    }
+                }
+                System.arraycopy(images, 0, buf, first * imageBytes, n * imageBytes);
+            }
+        } finally {
+            if (sampler != null) {
+                sampler.close();
+            }
+        }
+    }
+
+    private static void throwIfCancelled(SamplingConfig sampling, int row) {
+        if (Thread.currentThread().isInterrupted()
+                || (sampling.cancellation() != null && sampling.cancellation().isCancelled())) {
+            throw new CancellationException("sampling cancelled before row " + row);
+        }
+    }
+
+    private int imageArraySize(int count, String what) {
+        long bytes = (long) count * config.dimensions();
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(what + ": " + count + " images of " + config.dimensions()
+                    + " values do not fit in one Java array");
+        }
+        return (int) bytes;
     }
 
     /**
