@@ -326,6 +326,26 @@ long long Model::parameter_count() const {
     return total;
 }
 
+// Live multiply-adds of a convolution per output position: every tap before the centre sees all
+// input channels; the centre only its live channel pairs.
+static double live_macs(const MaskedConv& conv) {
+    double macs = static_cast<double>(conv.taps - (conv.centre_live ? 1 : 0)) * conv.in_channels * conv.out_channels;
+    for (float live : conv.centre_mask) macs += live;
+    return macs;
+}
+
+double Model::forward_flops_per_image() const {
+    double macs = 0;
+    for (const auto& conv : impl_->convs) macs += live_macs(conv);
+    return 2.0 * macs * impl_->cfg.height * impl_->cfg.width;
+}
+
+double Model::training_flops_per_image() const {
+    double macs = 0;
+    for (size_t i = 0; i < impl_->convs.size(); ++i) macs += live_macs(impl_->convs[i]) * (i == 0 ? 2 : 3);
+    return 2.0 * macs * impl_->cfg.height * impl_->cfg.width;
+}
+
 int Model::tensor_count() const { return static_cast<int>(impl_->tensors.size()); }
 
 static void check_tensor_index(int index, int count) {

@@ -79,6 +79,12 @@ public:
     /// Output channels of the logits: C (Bernoulli) or C * levels (categorical).
     int logit_channels() const;
     long long parameter_count() const;
+    /// Floating-point operations of one image's forward pass, counting only live (unmasked)
+    /// multiply-adds as 2 operations: what the engine computes. Biases and ReLUs not counted.
+    double forward_flops_per_image() const;
+    /// The same for one training step per image: forward, plus the weight gradient of every
+    /// layer and the input gradient of every layer but the first (2 more GEMMs of the same size).
+    double training_flops_per_image() const;
 
     // ---- tensors: parameters, gradients and Adam moments, PyTorch state_dict layout ----
     /// Number of named tensors (weights and biases, in a fixed order).

@@ -131,6 +131,48 @@ public final class PixelCnn implements AutoCloseable {
         }
     }
 
+    /**
+     * Floating-point operations of one image's forward pass, counting only live (unmasked)
+     * multiply-adds, 2 each: the work the engine does. For GFLOP/s figures.
+     *
+     * @return operations per image
+     */
+    public double forwardFlopsPerImage() {
+        ensureOpen();
+        return model.forward_flops_per_image();
+    }
+
+    /**
+     * Floating-point operations of one training step per image on live taps: the forward pass
+     * plus weight and input gradients.
+     *
+     * @return operations per image
+     */
+    public double trainingFlopsPerImage() {
+        ensureOpen();
+        return model.training_flops_per_image();
+    }
+
+    /**
+     * The model's weights as PyTorch {@code state_dict} tensors, in order: names such as
+     * {@code input.weight} and {@code blocks.0.conv1.bias}, convolution weights in (out, in, kh,
+     * kw) layout with masked taps as zeros. Copies; changing them does not change the model.
+     *
+     * @return the tensors
+     */
+    public List<Safetensors.Tensor> stateDict() {
+        enter();
+        try {
+            List<Safetensors.Tensor> tensors = new ArrayList<>();
+            for (int i = 0; i < model.tensor_count(); i++) {
+                tensors.add(tensor(pixelcnn.TENSOR_PARAM, i, ""));
+            }
+            return tensors;
+        } finally {
+            leave();
+        }
+    }
+
     /** @return optimiser steps taken so far (restored by {@link #load}) */
     public long step() {
         enter();
