@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "check.h"
+#include "cpu/gemm.h"
 #include "cpu/kernels.h"
 #include "layers.h"
 #include "model_impl.h"
@@ -70,7 +71,7 @@ ModelImpl::ModelImpl(const Config& config) : cfg(config) {
     const int C = cfg.channels;
     out_channels = cfg.head == HEAD_BERNOULLI ? C : C * cfg.levels;
     pool.reset(new ThreadPool(resolve_threads(cfg.threads)));
-    openblas_set_num_threads(resolve_threads(cfg.threads));
+    cpu::use_single_threaded_blas();
 
     auto add = [&](const std::string& name, MaskedConv conv) {
         convs.push_back(std::move(conv));
@@ -550,9 +551,17 @@ void Model::set_threads(int threads) {
     impl_->cfg.threads = threads;
     impl_->pool.reset(new ThreadPool(resolve_threads(threads)));
     impl_->norm_partial.assign(impl_->pool->threads() + 1, 0.0);
-    openblas_set_num_threads(resolve_threads(threads));
 }
 
 std::string version() { return "0.1.0 (cpu)"; }
+
+std::string blas_info() { return cpu::gemm_description() + " (BLAS: " + cpu::blas_description() + ")"; }
+
+double measure_sgemm_gflops(int n, int threads, int reps) {
+    PCNN_REQUIRE(n > 0 && n <= 8192, "sgemm size: expected 1..8192, got " << n);
+    PCNN_REQUIRE(threads > 0 && threads <= 1024, "threads: expected 1..1024, got " << threads);
+    PCNN_REQUIRE(reps > 0, "repetitions: expected a positive count, got " << reps);
+    return cpu::sgemm_gflops(n, threads, reps);
+}
 
 }  // namespace pixelcnn

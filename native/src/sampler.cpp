@@ -10,13 +10,12 @@
 // Colour: sub-step s of a pixel computes channel group s of every layer's output. Groups < s
 //   were computed in earlier sub-steps and do not depend on image channel s (the masks), groups
 //   > s are multiplied by masked (zero) centre weights, so stale values there do not matter.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "check.h"
+#include "cpu/gemm.h"
 #include "model_impl.h"
 #include "pixelcnn/pixelcnn.h"
 #include "sampler_impl.h"
@@ -73,10 +72,9 @@ void SamplerImpl::conv_at(int conv_index, int n0, int n1, const float* a, int64_
             std::memcpy(o, bias, sizeof(float) * width);
         }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n1 - n0, width,
-                static_cast<int>(conv.packed_rows()), 1.0f, a, static_cast<int>(a_stride),
-                m.params.data() + conv.weight_offset + o0, conv.out_channels, 1.0f,
-                out + n0 * out_stride + o0, static_cast<int>(out_stride));
+    cpu::sgemm(false, false, n1 - n0, width, static_cast<int>(conv.packed_rows()), a,
+               static_cast<int>(a_stride), m.params.data() + conv.weight_offset + o0,
+               conv.out_channels, 1.0f, out + n0 * out_stride + o0, static_cast<int>(out_stride));
 }
 
 static void relu_columns(float* base, int64_t stride, int n0, int n1, int c0, int width) {
@@ -151,11 +149,10 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
     const int64_t plane = static_cast<int64_t>(c.height) * c.width;
     const float scale = m.input_scale();
     // Images are independent: each thread takes a contiguous share through the whole row, with
-    // single-threaded GEMMs (OpenBLAS threads would only add synchronisation at these sizes).
+    // single-threaded GEMMs (the engine keeps OpenBLAS single-threaded, see cpu/gemm.h).
     // The test hook needs all images of a pixel done, so it runs the images in one share.
     const int64_t grain = after_pixel ? count : 1;
     m.pool->parallel_for(0, count, [&](int64_t lo, int64_t hi) {
-        const int previous = openblas_set_num_threads_local(1);
         const int n0 = static_cast<int>(lo), n1 = static_cast<int>(hi);
         for (int x = 0; x < c.width; ++x) {
             const int64_t pos = static_cast<int64_t>(row) * c.width + x;
@@ -171,7 +168,6 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
             }
             if (after_pixel) after_pixel(row, x);
         }
-        openblas_set_num_threads_local(previous);
     }, grain);
     next_row = row + 1 == c.height ? 0 : row + 1;
 }

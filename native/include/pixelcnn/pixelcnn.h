@@ -178,4 +178,14 @@ private:
 /// Version string of the engine, e.g. "0.1.0 (cpu)".
 std::string version();
 
+/// The BLAS in use: OpenBLAS's kernel set (core name) and thread count, e.g.
+/// "OpenBLAS SkylakeX, 1 thread". The engine runs OpenBLAS single-threaded and parallelises
+/// around it (see native/src/cpu/gemm.h).
+std::string blas_info();
+
+/// GFLOP/s of an n x n x n sgemm with OpenBLAS's own threading on `threads` threads (the
+/// practical peak of the CPU, for efficiency figures): median of `reps` runs after a warm-up.
+/// OpenBLAS is set back to one thread afterwards.
+double measure_sgemm_gflops(int n, int threads, int reps);
+
 }  // namespace pixelcnn

@@ -1,5 +1,7 @@
 #include "kernels.h"
 
+#include "gemm.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -86,8 +88,8 @@ void masked_conv_forward(ThreadPool& pool, const MaskedConv& conv, const float* 
         a = col;
     }
     const int k_total = static_cast<int>(conv.packed_rows());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(P), oc, k_total, 1.0f,
-                a, k_total, weight, oc, 1.0f, out, oc);
+    parallel_sgemm(pool, false, false, static_cast<int>(P), oc, k_total, a, k_total, weight, oc, 1.0f,
+                   out, oc);
 }
 
 void masked_conv_backward(ThreadPool& pool, const MaskedConv& conv, const float* weight,
@@ -104,8 +106,7 @@ void masked_conv_backward(ThreadPool& pool, const MaskedConv& conv, const float*
         gather_live_taps(pool, conv, in, col, shape);
         a = col;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_total, oc, P, 1.0f, a, k_total, dout,
-                oc, 0.0f, dweight, oc);
+    parallel_sgemm(pool, true, false, k_total, oc, P, a, k_total, dout, oc, 0.0f, dweight, oc);
     if (conv.centre_live) {
         // Masked centre entries stay exactly zero: their gradient is zero by definition.
         float* centre = dweight + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * oc;
@@ -114,8 +115,7 @@ void masked_conv_backward(ThreadPool& pool, const MaskedConv& conv, const float*
     if (din == nullptr) return;
     // din = scatter(dout . weight^T); 1x1 needs no scatter.
     float* dcol = conv.kernel == 1 ? din : col;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P, k_total, oc, 1.0f, dout, oc, weight,
-                oc, 0.0f, dcol, k_total);
+    parallel_sgemm(pool, false, true, P, k_total, oc, dout, oc, weight, oc, 0.0f, dcol, k_total);
     if (conv.kernel != 1) scatter_live_taps(pool, conv, dcol, din, shape);
 }
 
@@ -127,11 +127,19 @@ void relu_forward(ThreadPool& pool, const float* in, float* out, int64_t n) {
 
 void relu_backward(ThreadPool& pool, const float* out, const float* dout, float* din, int64_t n,
                    bool accumulate) {
+    // Loads are unconditional so that the select vectorises (a conditional load made this a
+    // branchy scalar loop, a fifth of a training step in a profile).
     pool.parallel_for(0, n, [&](int64_t lo, int64_t hi) {
         if (accumulate) {
-            for (int64_t i = lo; i < hi; ++i) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+            for (int64_t i = lo; i < hi; ++i) {
+                const float d = dout[i];
+                din[i] += out[i] > 0.0f ? d : 0.0f;
+            }
         } else {
-            for (int64_t i = lo; i < hi; ++i) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+            for (int64_t i = lo; i < hi; ++i) {
+                const float d = dout[i];
+                din[i] = out[i] > 0.0f ? d : 0.0f;
+            }
         }
     }, kGrain);
 }

@@ -1,0 +1,139 @@
+// Single-threaded SGEMM with AVX-512, for the shapes the engine multiplies: one huge dimension
+// (positions) and two small ones (channels x taps). Compiled with a target attribute and called
+// only when the CPU has AVX-512F (cpu/gemm.cpp decides), so the library runs on any x86-64.
+//
+// Why our own: OpenBLAS picks its kernels by CPU model, and where it picks (or is told, with
+// OPENBLAS_CORETYPE) its AVX2 kernels on an AVX-512 machine, sgemm runs at half the speed the
+// hardware gives; LibTorch's convolutions meanwhile run in oneDNN's AVX-512 code.
+//
+// Layout: C (M x N) = A' (M x K) . B' (K x N) (+ C when accumulating), all row-major, A' = A
+// or A^T, B' = B or B^T. Blocking: K in blocks of kKc (the B' block and a 12-row sliver of A'
+// stay in L1/L2), then 12-row tiles of C, then 32-column panels; the micro-kernel keeps a
+// 12 x 32 tile of C in 24 zmm registers and walks the K block with one broadcast of A' and two
+// loads of B' per step. Every element of C sums its K products in the same order whatever M,
+// N or the split across threads, so results do not depend on batch size.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace pixelcnn {
+namespace cpu {
+
+namespace {
+
+const int kMr = 12;    // rows of the register tile
+const int kNr = 32;    // columns of the register tile (two zmm)
+const int kKc = 256;   // K block
+
+#define PCNN_AVX512 __attribute__((target("avx512f")))
+
+// Packs the kMr x kc sliver of A' starting at a (element (r, k) at a[r * a_rs + k * a_ks]) as
+// ap[k * kMr + r], rows past `rows` zero: the kernel then broadcasts from one moving pointer.
+PCNN_AVX512 void pack_a(int rows, int kc, const float* a, int64_t a_rs, int64_t a_ks, float* ap) {
+    for (int k = 0; k < kc; ++k) {
+        const float* src = a + k * a_ks;
+        float* dst = ap + k * kMr;
+        int r = 0;
+        for (; r < rows; ++r) dst[r] = src[r * a_rs];
+        for (; r < kMr; ++r) dst[r] = 0.0f;
+    }
+}
+
+// C tile (rows x cols, at most 12 x 32) = or += the sliver of A' times B' rows b (kc rows of
+// stride ldb). The sliver is either packed (Packed: ap[k * 12 + r]) or read in place from 12
+// rows of A (a[r * a_rs + k], rows past `rows` aliased to row 0 and not stored): packing A
+// with stride-K reads cost as much as the FMAs when N is only 64. 24 named accumulators: with
+// an array GCC kept them in memory.
+template <bool Packed>
+PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
+                              float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+    const float* ar[kMr];
+    for (int r = 0; r < kMr; ++r) ar[r] = Packed ? ap + r : ap + (r < rows ? r : 0) * a_rs;
+    const int64_t step = Packed ? kMr : 1;
+    const __mmask16 m0 = cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+#define PCNN_ACC(R) __m512 c##R##a = _mm512_setzero_ps(), c##R##b = _mm512_setzero_ps();
+    PCNN_ACC(0) PCNN_ACC(1) PCNN_ACC(2) PCNN_ACC(3) PCNN_ACC(4) PCNN_ACC(5)
+    PCNN_ACC(6) PCNN_ACC(7) PCNN_ACC(8) PCNN_ACC(9) PCNN_ACC(10) PCNN_ACC(11)
+#undef PCNN_ACC
+    const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+    const float *a6 = ar[6], *a7 = ar[7], *a8 = ar[8], *a9 = ar[9], *a10 = ar[10], *a11 = ar[11];
+    for (int64_t k = 0, ka = 0; k < kc; ++k, ka += step, b += ldb) {
+        const __m512 b0 = _mm512_maskz_loadu_ps(m0, b);
+        const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+#define PCNN_FMA(R)                                      \
+    {                                                    \
+        const __m512 av = _mm512_set1_ps(a##R[ka]);      \
+        c##R##a = _mm512_fmadd_ps(av, b0, c##R##a);      \
+        c##R##b = _mm512_fmadd_ps(av, b1, c##R##b);      \
+    }
+        PCNN_FMA(0) PCNN_FMA(1) PCNN_FMA(2) PCNN_FMA(3) PCNN_FMA(4) PCNN_FMA(5)
+        PCNN_FMA(6) PCNN_FMA(7) PCNN_FMA(8) PCNN_FMA(9) PCNN_FMA(10) PCNN_FMA(11)
+#undef PCNN_FMA
+    }
+#define PCNN_STORE(R)                                                                  \
+    if (R < rows) {                                                                    \
+        float* cr = c + R * ldc;                                                       \
+        if (accumulate) {                                                              \
+            c##R##a = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c##R##a);           \
+            c##R##b = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c##R##b);      \
+        }                                                                              \
+        _mm512_mask_storeu_ps(cr, m0, c##R##a);                                        \
+        _mm512_mask_storeu_ps(cr + 16, m1, c##R##b);                                   \
+    }
+    PCNN_STORE(0) PCNN_STORE(1) PCNN_STORE(2) PCNN_STORE(3) PCNN_STORE(4) PCNN_STORE(5)
+    PCNN_STORE(6) PCNN_STORE(7) PCNN_STORE(8) PCNN_STORE(9) PCNN_STORE(10) PCNN_STORE(11)
+#undef PCNN_STORE
+}
+
+}  // namespace
+
+PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
+                              int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+    // A'(i, k) = A[i * a_rs + k * a_ks]
+    const int64_t a_rs = trans_a ? 1 : lda, a_ks = trans_a ? lda : 1;
+    // B' must be row-major K x N for the kernel: B^T is transposed into a per-thread buffer
+    // (B is a weight matrix here, small beside the GEMM).
+    static thread_local std::vector<float> transposed;
+    const float* bp = B;
+    int64_t ldbp = ldb;
+    if (trans_b) {
+        transposed.resize(static_cast<size_t>(K) * N);
+        for (int n = 0; n < N; ++n)
+            for (int k = 0; k < K; ++k) transposed[static_cast<size_t>(k) * N + n] = B[static_cast<int64_t>(n) * ldb + k];
+        bp = transposed.data();
+        ldbp = N;
+    }
+    if (K == 0) {
+        if (beta == 0.0f)
+            for (int i = 0; i < M; ++i) std::fill(C + static_cast<int64_t>(i) * ldc, C + static_cast<int64_t>(i) * ldc + N, 0.0f);
+        return;
+    }
+    static thread_local std::vector<float> packed_a;
+    packed_a.resize(static_cast<size_t>(kKc) * kMr);
+    for (int k0 = 0; k0 < K; k0 += kKc) {
+        const int kc = std::min(kKc, K - k0);
+        const bool accumulate = k0 > 0 || beta != 0.0f;
+        for (int i0 = 0; i0 < M; i0 += kMr) {
+            const int rows = std::min(kMr, M - i0);
+            const float* a = A + i0 * a_rs + k0 * a_ks;
+            // A^T: its sliver is 12 consecutive floats per k, cheap to pack; A: read in place.
+            if (trans_a) pack_a(rows, kc, a, a_rs, a_ks, packed_a.data());
+            for (int j0 = 0; j0 < N; j0 += kNr) {
+                const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
+                float* c = C + static_cast<int64_t>(i0) * ldc + j0;
+                const int cols = std::min(kNr, N - j0);
+                if (trans_a) {
+                    micro_kernel<true>(kc, packed_a.data(), 0, b, ldbp, c, ldc, rows, cols, accumulate);
+                } else {
+                    micro_kernel<false>(kc, a, a_rs, b, ldbp, c, ldc, rows, cols, accumulate);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace cpu
+}  // namespace pixelcnn
