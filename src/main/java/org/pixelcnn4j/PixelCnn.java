@@ -457,9 +457,30 @@ public final class PixelCnn implements AutoCloseable {
      * @throws IOException if writing fails
      */
     public void save(Path file) throws IOException {
+        save(file, Map.of());
+    }
+
+    /**
+     * Saves like {@link #save(Path)}, adding the caller's own metadata entries (for example the
+     * training settings of a command-line run, to resume with). Keys must not start with
+     * {@code model.}, {@code training.step}, {@code format} or {@code checksum.}: those belong to
+     * pixelcnn4j. Read them back with {@link #readMetadata(Path)}.
+     *
+     * @param file destination
+     * @param extraMetadata additional string entries for the safetensors header
+     * @throws IOException if writing fails
+     * @throws IllegalArgumentException if a key is reserved
+     */
+    public void save(Path file, Map<String, String> extraMetadata) throws IOException {
+        for (String key : extraMetadata.keySet()) {
+            if (key.startsWith("model.") || key.equals("training.step") || key.equals("format")
+                    || key.startsWith("checksum.") || key.equals("__metadata__")) {
+                throw new IllegalArgumentException("metadata key \"" + key + "\" is reserved by pixelcnn4j");
+            }
+        }
         enter();
         try {
-            Map<String, String> metadata = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>(extraMetadata);
             metadata.put("format", FORMAT);
             metadata.putAll(config.toMetadata());
             long steps = model.adam_step_count();
@@ -480,6 +501,22 @@ public final class PixelCnn implements AutoCloseable {
         } finally {
             leave();
         }
+    }
+
+    /**
+     * Reads the metadata of a checkpoint (configuration, step, the caller's extra entries)
+     * without creating a model. The file is fully verified (checksum included).
+     *
+     * @param file the checkpoint
+     * @return the metadata entries
+     * @throws MalformedModelException if the file is truncated, corrupted or not a checkpoint
+     * @throws IOException if reading fails
+     */
+    public static Map<String, String> readMetadata(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "checkpoint file does not exist");
+        }
+        return Safetensors.read(file).metadata();
     }
 
     /**
