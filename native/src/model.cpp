@@ -134,30 +134,33 @@ void ModelImpl::ensure_capacity(int count) {
     const int64_t P = positions(count);
     const int64_t hid = cfg.hidden_channels, res = cfg.residual_channels, hd = cfg.head_channels;
     const int64_t B = cfg.blocks;
-    // Release the old buffers first so peak memory is one set, not two.
-    capacity = 0;
-    auto grow = [](std::vector<float>& v, int64_t n) {
-        std::vector<float>().swap(v);
-        v.assign(static_cast<size_t>(n), 0.0f);
-    };
-    grow(x, P * cfg.channels);
-    grow(h, P * hid);
-    grow(r1, B * P * hid);
-    grow(r2, B * P * res);
-    grow(r3, B * P * res);
-    grow(rh1, P * hid);
-    grow(rh2, P * hd);
-    grow(logit_buf, P * out_channels);
-    grow(dh, P * hid);
-    grow(dhidden, P * hid);
-    grow(dres_a, P * res);
-    grow(dres_b, P * res);
-    grow(dhead, P * hd);
-    grow(dlogits, P * out_channels);
     int64_t scratch = 0;
     for (const auto& conv : convs) scratch = std::max(scratch, cpu::masked_conv_scratch(conv, P));
-    grow(col, scratch);
-    ones.assign(static_cast<size_t>(P), 1.0f);
+    struct Part {
+        Span* span;
+        int64_t floats;
+    };
+    const Part parts[] = {
+        {&x, P * cfg.channels}, {&h, P * hid}, {&r1, B * P * hid}, {&r2, B * P * res},
+        {&r3, B * P * res}, {&rh1, P * hid}, {&rh2, P * hd}, {&logit_buf, P * out_channels},
+        {&dh, P * hid}, {&dhidden, P * hid}, {&dres_a, P * res}, {&dres_b, P * res},
+        {&dhead, P * hd}, {&dlogits, P * out_channels}, {&col, scratch}, {&ones, P},
+    };
+    // Spans start on 64-byte boundaries (16 floats) so vector loads of a row never straddle.
+    int64_t total = 0;
+    for (const Part& part : parts) total += (part.floats + 15) / 16 * 16;
+    // Release the old arena first so peak memory is one arena, not two.
+    capacity = 0;
+    std::vector<float>().swap(arena);
+    arena.assign(static_cast<size_t>(total) + 16, 0.0f);
+    float* base = arena.data();
+    base += (16 - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % 16) % 16;
+    for (const Part& part : parts) {
+        part.span->ptr = base;
+        part.span->size = static_cast<size_t>(part.floats);
+        base += (part.floats + 15) / 16 * 16;
+    }
+    std::fill(ones.ptr, ones.ptr + ones.size, 1.0f);
     row_nll.assign(static_cast<size_t>(count) * cfg.height, 0.0);
     capacity = count;
 }
@@ -512,7 +515,7 @@ void Model::logits(const unsigned char* images, int count, float* out) {
         for (int64_t i = 0; i < n; ++i)
             for (int64_t p = 0; p < plane; ++p)
                 for (int o = 0; o < oc; ++o)
-                    out[((start + i) * oc + o) * plane + p] = m.logit_buf[(i * plane + p) * oc + o];
+                    out[((start + i) * oc + o) * plane + p] = m.logit_buf.ptr[(i * plane + p) * oc + o];
     }
 }
 

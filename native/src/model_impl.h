@@ -18,6 +18,13 @@ struct TensorEntry {
     bool is_bias = false;
 };
 
+// A view of part of the activation arena.
+struct Span {
+    float* ptr = nullptr;
+    size_t size = 0;
+    float* data() const { return ptr; }
+};
+
 class ModelImpl {
 public:
     explicit ModelImpl(const Config& config);
@@ -36,15 +43,17 @@ public:
     int block_conv(int block, int which) const { return 1 + 3 * block + which; }
     int head_conv(int which) const { return 1 + 3 * cfg.blocks + which; }
 
-    // ---- activations, for `capacity` images ----
+    // ---- activations, for `capacity` images: one arena carved into named spans ----
     int capacity = 0;
-    std::vector<float> x;            // (P, C) encoded input
-    std::vector<float> h;            // (P, hidden) residual stream, updated in place
-    std::vector<float> r1, r2, r3;   // per block: relu(h) (P, hidden), relu(conv1), relu(conv2) (P, residual)
-    std::vector<float> rh1, rh2;     // head: relu(h) (P, hidden), relu(head1) (P, head)
-    std::vector<float> logit_buf;    // (P, out)
-    std::vector<float> dh, dhidden, dres_a, dres_b, dhead, dlogits;
-    std::vector<float> col, ones;
+    std::vector<float> arena;
+    Span x;                  // (P, C) encoded input
+    Span h;                  // (P, hidden) residual stream, updated in place
+    Span r1, r2, r3;         // per block: relu(h) (P, hidden), relu(conv1), relu(conv2) (P, residual)
+    Span rh1, rh2;           // head: relu(h) (P, hidden), relu(head1) (P, head)
+    Span logit_buf;          // (P, out)
+    Span dh, dhidden, dres_a, dres_b, dhead, dlogits;  // gradients of the same shapes
+    Span col;                // im2col scratch of the widest convolution
+    Span ones;               // (P) ones: the bias gradient is a GEMV with it
     std::vector<double> row_nll;     // (count * height)
     std::vector<double> norm_partial;
 
