@@ -40,8 +40,10 @@ double sgemm_gflops(int n, int threads, int reps) {
     return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
 }
 
+#if defined(__x86_64__)
 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                   const float* B, int ldb, float beta, float* C, int ldc);
+#endif
 
 // Our AVX-512 kernel where the CPU has AVX-512F, OpenBLAS elsewhere; PIXELCNN4J_GEMM=openblas
 // forces OpenBLAS (for comparisons).
@@ -65,9 +67,13 @@ std::string gemm_description() {
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
+#if defined(__x86_64__)
     if (use_avx512_kernel() && (beta == 0.0f || beta == 1.0f)) {
         sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-    } else {
+        return;
+    }
+#endif
+    {
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                     trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
     }

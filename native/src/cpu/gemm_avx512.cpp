@@ -12,6 +12,7 @@
 // 12 x 32 tile of C in 24 zmm registers and walks the K block with one broadcast of A' and two
 // loads of B' per step. Every element of C sums its K products in the same order whatever M,
 // N or the split across threads, so results do not depend on batch size.
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -137,3 +138,5 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
 
 }  // namespace cpu
 }  // namespace pixelcnn
+
+#endif  // __x86_64__
