@@ -119,7 +119,7 @@ void ModelImpl::init_weights() {
         }
         if (conv.centre_live) {
             float* centre = wt + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * conv.out_channels;
-            for (size_t i = 0; i < conv.centre_mask.size(); ++i) centre[i] *= conv.centre_mask[i];
+            for (size_t i = 0; i < conv.centre_mask.size(); ++i) if (conv.centre_mask[i] == 0.0f) centre[i] = 0.0f;
         }
         float* bias = params.data() + conv.bias_offset;
         for (int o = 0; o < conv.out_channels; ++o) {
@@ -308,7 +308,7 @@ void ModelImpl::pack(const TensorEntry& t, const float* in, float* blob) const {
         for (int q = 0; q < IC; ++q) {
             for (int o = 0; o < OC; ++o) {
                 float v = in[((static_cast<int64_t>(o) * IC + q) * k + i) * k + j];
-                if (centre) v *= conv.centre_mask[static_cast<size_t>(q) * OC + o];
+                if (centre && conv.centre_mask[static_cast<size_t>(q) * OC + o] == 0.0f) v = 0.0f;  // +0, not -0
                 wt[(static_cast<int64_t>(tap) * IC + q) * OC + o] = v;
             }
         }

@@ -110,7 +110,7 @@ void masked_conv_backward(ThreadPool& pool, const MaskedConv& conv, const float*
     if (conv.centre_live) {
         // Masked centre entries stay exactly zero: their gradient is zero by definition.
         float* centre = dweight + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * oc;
-        for (size_t i = 0; i < conv.centre_mask.size(); ++i) centre[i] *= conv.centre_mask[i];
+        for (size_t i = 0; i < conv.centre_mask.size(); ++i) if (conv.centre_mask[i] == 0.0f) centre[i] = 0.0f;
     }
     if (din == nullptr) return;
     // din = scatter(dout . weight^T); 1x1 needs no scatter.
