@@ -232,7 +232,11 @@ public final class PixelCnnConfig {
         }
     }
 
-    /** Returns a builder initialised with this configuration. @return the builder */
+    /**
+     * Returns a builder initialised with this configuration.
+     *
+     * @return the builder
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.channels = channels;
@@ -304,7 +308,11 @@ public final class PixelCnnConfig {
             return this;
         }
 
-        /** Uses a Bernoulli head (binary images). @return this builder */
+        /**
+         * Uses a Bernoulli head (binary images).
+         *
+         * @return this builder
+         */
         public Builder optBernoulli() {
             this.head = Head.BERNOULLI;
             this.levels = 2;
@@ -323,43 +331,64 @@ public final class PixelCnnConfig {
             return this;
         }
 
-        /** @param hiddenChannels width of the residual stream @return this builder */
+        /**
+         * @param hiddenChannels width of the residual stream
+         * @return this builder
+         */
         public Builder optHiddenChannels(int hiddenChannels) {
             this.hiddenChannels = hiddenChannels;
             return this;
         }
 
-        /** @param residualChannels width inside each residual block @return this builder */
+        /**
+         * @param residualChannels width inside each residual block
+         * @return this builder
+         */
         public Builder optResidualChannels(int residualChannels) {
             this.residualChannels = residualChannels;
             return this;
         }
 
-        /** @param headChannels width of the head's hidden layer @return this builder */
+        /**
+         * @param headChannels width of the head's hidden layer
+         * @return this builder
+         */
         public Builder optHeadChannels(int headChannels) {
             this.headChannels = headChannels;
             return this;
         }
 
-        /** @param blocks number of residual blocks, 0 or more @return this builder */
+        /**
+         * @param blocks number of residual blocks, 0 or more
+         * @return this builder
+         */
         public Builder optBlocks(int blocks) {
             this.blocks = blocks;
             return this;
         }
 
-        /** @param inputKernel odd kernel size of the type A input convolution @return this builder */
+        /**
+         * @param inputKernel odd kernel size of the type A input convolution
+         * @return this builder
+         */
         public Builder optInputKernel(int inputKernel) {
             this.inputKernel = inputKernel;
             return this;
         }
 
-        /** @param blockKernel odd kernel size of each block's type B convolution @return this builder */
+        /**
+         * @param blockKernel odd kernel size of each block's type B convolution
+         * @return this builder
+         */
         public Builder optBlockKernel(int blockKernel) {
             this.blockKernel = blockKernel;
             return this;
         }
 
-        /** @param seed weight initialisation seed @return this builder */
+        /**
+         * @param seed weight initialisation seed
+         * @return this builder
+         */
         public Builder optSeed(long seed) {
             this.seed = seed;
             return this;

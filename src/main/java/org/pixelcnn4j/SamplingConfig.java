@@ -88,43 +88,65 @@ public final class SamplingConfig {
         private Builder() {
         }
 
-        /** @param seed the random seed @return this builder */
+        /**
+         * @param seed the random seed
+         * @return this builder
+         */
         public Builder optSeed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** @param temperature positive and finite; 1 samples the model's distribution @return this builder */
+        /**
+         * @param temperature positive and finite; 1 samples the model's distribution
+         * @return this builder
+         */
         public Builder optTemperature(double temperature) {
             this.temperature = temperature;
             return this;
         }
 
-        /** @param batchSize images processed together, positive @return this builder */
+        /**
+         * @param batchSize images processed together, positive
+         * @return this builder
+         */
         public Builder optBatchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** Uses the naive sampler: one full forward pass per pixel and channel. @return this builder */
+        /**
+         * Uses the naive sampler: one full forward pass per pixel and channel.
+         *
+         * @return this builder
+         */
         public Builder optNaive() {
             this.cached = false;
             return this;
         }
 
-        /** @param cached true for the cached sampler (the default), false for naive @return this builder */
+        /**
+         * @param cached true for the cached sampler (the default), false for naive
+         * @return this builder
+         */
         public Builder optCached(boolean cached) {
             this.cached = cached;
             return this;
         }
 
-        /** @param listener receives progress after every row; may be null @return this builder */
+        /**
+         * @param listener receives progress after every row; may be null
+         * @return this builder
+         */
         public Builder optListener(SamplingListener listener) {
             this.listener = listener;
             return this;
         }
 
-        /** @param cancellation a handle another thread can cancel; may be null @return this builder */
+        /**
+         * @param cancellation a handle another thread can cancel; may be null
+         * @return this builder
+         */
         public Builder optCancellation(Cancellation cancellation) {
             this.cancellation = cancellation;
             return this;

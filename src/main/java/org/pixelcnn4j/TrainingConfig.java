@@ -93,19 +93,28 @@ public final class TrainingConfig {
         private Builder() {
         }
 
-        /** @param steps optimiser steps to run, positive @return this builder */
+        /**
+         * @param steps optimiser steps to run, positive
+         * @return this builder
+         */
         public Builder setSteps(int steps) {
             this.steps = steps;
             return this;
         }
 
-        /** @param batchSize images per step, positive @return this builder */
+        /**
+         * @param batchSize images per step, positive
+         * @return this builder
+         */
         public Builder optBatchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** @param learningRate Adam learning rate, positive @return this builder */
+        /**
+         * @param learningRate Adam learning rate, positive
+         * @return this builder
+         */
         public Builder optLearningRate(double learningRate) {
             this.learningRate = learningRate;
             return this;
@@ -122,19 +131,28 @@ public final class TrainingConfig {
             return this;
         }
 
-        /** @param eps Adam epsilon, positive @return this builder */
+        /**
+         * @param eps Adam epsilon, positive
+         * @return this builder
+         */
         public Builder optEps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** @param clipNorm clip the global gradient L2 norm to this value; 0 = off @return this builder */
+        /**
+         * @param clipNorm clip the global gradient L2 norm to this value; 0 = off
+         * @return this builder
+         */
         public Builder optClipNorm(double clipNorm) {
             this.clipNorm = clipNorm;
             return this;
         }
 
-        /** @param shuffleSeed seed of the data order @return this builder */
+        /**
+         * @param shuffleSeed seed of the data order
+         * @return this builder
+         */
         public Builder optShuffleSeed(long shuffleSeed) {
             this.shuffleSeed = shuffleSeed;
             return this;
