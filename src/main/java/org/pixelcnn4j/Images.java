@@ -157,6 +157,23 @@ public final class Images {
     }
 
     /**
+     * Wraps {@code data} without copying it: the batch takes ownership of the array, and the
+     * caller must not modify it afterwards. For loaders that decode a data set straight into one
+     * array (so that it is never held twice); everyone else should use the copying {@link #of}.
+     *
+     * @param data the pixel values, {@code count * channels * height * width} bytes
+     * @param count the number of images, zero or more
+     * @param channels the number of channels per image, at least 1
+     * @param height the image height in pixels, at least 1
+     * @param width the image width in pixels, at least 1
+     * @return a batch backed by {@code data}
+     * @throws IllegalArgumentException if the dimensions are invalid or do not match {@code data}
+     */
+    public static Images adopt(byte[] data, int count, int channels, int height, int width) {
+        return wrap(data, count, channels, height, width);
+    }
+
+    /**
      * Wraps {@code data} without copying it; the caller must not modify the array afterwards.
      *
      * <p>Package-private so that the engine can hand over freshly produced native output without a

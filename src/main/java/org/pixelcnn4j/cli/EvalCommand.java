@@ -1,0 +1,151 @@
+package org.pixelcnn4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.pixelcnn4j.PixelCnn;
+import org.pixelcnn4j.PixelCnnConfig;
+import org.pixelcnn4j.data.DataSet;
+import org.pixelcnn4j.data.ImageSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pixelcnn4j eval}: the negative log-likelihood of a data set, per image on request. */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Score images by their negative log-likelihood (NLL) under a model: the mean in nats per image "
+                    + "and in bits per dimension, and with --csv every image's score, most unusual (highest "
+                    + "NLL) first.",
+            "Images are converted as the model was trained: binarized at the checkpoint's threshold for a "
+                    + "Bernoulli model, quantized to its levels for a categorical one.",
+            ""})
+final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", order = 1,
+            description = "The checkpoint. Default: ${DEFAULT-VALUE}.")
+    Path model = Path.of("model.safetensors");
+
+    @Option(names = "--data", paramLabel = "SOURCE", order = 2,
+            description = "An IDX file, a folder of PNG/JPEG images, 'fashion-mnist-test' or 'fashion-mnist' "
+                    + "(Fashion-MNIST's test or training set). Default: ${DEFAULT-VALUE}.")
+    String data = ImageSource.FASHION_MNIST_TEST;
+
+    @Option(names = "--limit", paramLabel = "N", order = 3,
+            description = "Score only the first N images (0: all). Default: ${DEFAULT-VALUE}.")
+    int limit;
+
+    @Option(names = "--binarize-threshold", paramLabel = "T", order = 4,
+            description = "Bernoulli models: intensities above T become 1. Default: the checkpoint's, else 127.")
+    Integer threshold;
+
+    @Option(names = "--csv", paramLabel = "FILE", order = 5,
+            description = "Write index,nats,bits_per_dim(,file) per image, most unusual first.")
+    Path csv;
+
+    @Option(names = "--batch-size", paramLabel = "N", order = 6,
+            description = "Images scored together. Default: ${DEFAULT-VALUE}.")
+    int batchSize = 64;
+
+    @Option(names = "--threads", paramLabel = "N", order = 7,
+            description = "Compute threads (0: all cores). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--no-progress", order = 8, description = "No progress bar, even on a terminal.")
+    boolean noProgress;
+
+    /** Creates the command; picocli fills in the options. */
+    EvalCommand() {
+    }
+
+    @Override
+    public Integer call() {
+        if (limit < 0) {
+            throw CliException.usage("--limit: expected 0 (all) or a positive count, got " + limit);
+        }
+        if (batchSize <= 0) {
+            throw CliException.usage("--batch-size: expected a positive count, got " + batchSize);
+        }
+        if (threads < 0) {
+            throw CliException.usage("--threads: expected 0 (all cores) or a positive count, got " + threads);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Map<String, String> metadata = Inputs.readMetadata(model);
+        try (PixelCnn net = Inputs.loadModel(model, threads)) {
+            PixelCnnConfig config = net.config();
+            if (threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
+                throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + model
+                        + " is categorical with " + config.levels() + " levels");
+            }
+            ImageSource source = Inputs.openData(data, limit);
+            DataSet set = Inputs.readForModel(source, config, Inputs.threshold(threshold, metadata));
+            int n = set.count();
+            ProgressPrinter printer = new ProgressPrinter(err, ProgressPrinter.wanted(noProgress));
+            double[] nats = Inputs.nll(net, set.images(), batchSize,
+                    done -> printer.bar((double) done / n, "scored " + done + "/" + n + " images", done == n));
+            printer.clear();
+            double mean = Inputs.mean(nats);
+            out.println("data: " + source.description() + ", " + set.format().describe());
+            out.printf(Locale.ROOT, "NLL: %.2f nats/image, %.4f bits/dim (%d images)%n", mean,
+                    Inputs.bitsPerDim(mean, config), n);
+            if (csv != null) {
+                Integer[] order = writeCsv(set, nats, config);
+                int top = order[0];
+                out.printf(Locale.ROOT, "wrote %s, most unusual first: image %d%s, %.2f nats%n", csv,
+                        set.sourceIndex(top), set.source().hasFiles() ? " (" + set.fileName(top) + ")" : "",
+                        nats[top]);
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    /** Writes the scores sorted by NLL, highest first; returns that order. */
+    private Integer[] writeCsv(DataSet set, double[] nats, PixelCnnConfig config) {
+        Integer[] order = new Integer[nats.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> nats[a] != nats[b] ? Double.compare(nats[b], nats[a]) : Integer.compare(a, b));
+        boolean files = set.source().hasFiles();
+        try {
+            Path parent = csv.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try (Writer w = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
+                w.write(files ? "index,nats,bits_per_dim,file\n" : "index,nats,bits_per_dim\n");
+                for (int i : order) {
+                    w.write(String.format(Locale.ROOT, "%d,%.4f,%.6f", set.sourceIndex(i), nats[i],
+                            Inputs.bitsPerDim(nats[i], config)));
+                    if (files) {
+                        w.write("," + csvField(set.fileName(i)));
+                    }
+                    w.write("\n");
+                }
+            }
+        } catch (IOException e) {
+            throw new CliException(ExitCodes.FAILURE, "cannot write " + csv + ": " + Main.describe(e), e);
+        }
+        return order;
+    }
+
+    /** A CSV field, quoted when it holds a comma, a quote or a line break. */
+    static String csvField(String s) {
+        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) {
+            return s;
+        }
+        return "\"" + s.replace("\"", "\"\"") + "\"";
+    }
+}
