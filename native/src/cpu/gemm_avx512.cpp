@@ -7,11 +7,11 @@
 // hardware gives; LibTorch's convolutions meanwhile run in oneDNN's AVX-512 code.
 //
 // Layout: C (M x N) = A' (M x K) . B' (K x N) (+ C when accumulating), all row-major, A' = A
-// or A^T, B' = B or B^T. Blocking: K in blocks of kKc (the B' block and a 12-row sliver of A'
-// stay in L1/L2), then 12-row tiles of C, then 32-column panels; the micro-kernel keeps a
-// 12 x 32 tile of C in 24 zmm registers and walks the K block with one broadcast of A' and two
-// loads of B' per step. Every element of C sums its K products in the same order whatever M,
-// N or the split across threads, so results do not depend on batch size.
+// or A^T, B' = B or B^T. Blocking: K in blocks (the B' block and a sliver of A' stay in L1/L2),
+// then row tiles of C, then column panels. Two micro-kernels keep 24 zmm accumulators: 6 x 64
+// (four loads of B' and six broadcasts of A' per K step) when N >= 64, else 12 x 32. Every
+// element of C sums its K products in the same order whatever M, N, the kernel or the split
+// across threads, so results do not depend on batch size (cached sampling relies on it).
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -26,20 +26,73 @@ namespace {
 
 const int kMr = 12;    // rows of the register tile
 const int kNr = 32;    // columns of the register tile (two zmm)
-const int kKc = 256;   // K block
+const int kKc = 256;   // K block (128 when A is transposed: a 128 x 64 block of B' fits L1)
 
 #define PCNN_AVX512 __attribute__((target("avx512f")))
 
 // Packs the kMr x kc sliver of A' starting at a (element (r, k) at a[r * a_rs + k * a_ks]) as
 // ap[k * kMr + r], rows past `rows` zero: the kernel then broadcasts from one moving pointer.
-PCNN_AVX512 void pack_a(int rows, int kc, const float* a, int64_t a_rs, int64_t a_ks, float* ap) {
+PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t a_rs, int64_t a_ks,
+                        float* ap) {
     for (int k = 0; k < kc; ++k) {
         const float* src = a + k * a_ks;
-        float* dst = ap + k * kMr;
+        float* dst = ap + k * tile_rows;
         int r = 0;
         for (; r < rows; ++r) dst[r] = src[r * a_rs];
-        for (; r < kMr; ++r) dst[r] = 0.0f;
+        for (; r < tile_rows; ++r) dst[r] = 0.0f;
     }
+}
+
+// The wide tile, 6 x 64 (four zmm per row), for N >= 64: per K step 4 loads of B' and 6
+// broadcasts feed 24 FMAs, against 2 + 12 for the 12 x 32 tile, and a 64-wide B' is one panel.
+template <bool Packed>
+PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
+                                   float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+    __mmask16 m[4];
+    for (int q = 0; q < 4; ++q) {
+        const int left = cols - 16 * q;
+        m[q] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+    }
+    // Packed: ap[k * 6 + r]. Otherwise A read in place, row r at ap + r * a_rs (rows past
+    // `rows` alias row 0 and are never stored), K contiguous.
+    const int64_t step = Packed ? 6 : 1;
+    const float* a0 = ap;
+    const float* a1 = Packed ? ap + 1 : ap + (1 < rows ? 1 : 0) * a_rs;
+    const float* a2 = Packed ? ap + 2 : ap + (2 < rows ? 2 : 0) * a_rs;
+    const float* a3 = Packed ? ap + 3 : ap + (3 < rows ? 3 : 0) * a_rs;
+    const float* a4 = Packed ? ap + 4 : ap + (4 < rows ? 4 : 0) * a_rs;
+    const float* a5 = Packed ? ap + 5 : ap + (5 < rows ? 5 : 0) * a_rs;
+#define PCNN_ACC(R) __m512 c##R##0 = _mm512_setzero_ps(), c##R##1 = _mm512_setzero_ps(), \
+                           c##R##2 = _mm512_setzero_ps(), c##R##3 = _mm512_setzero_ps();
+    PCNN_ACC(0) PCNN_ACC(1) PCNN_ACC(2) PCNN_ACC(3) PCNN_ACC(4) PCNN_ACC(5)
+#undef PCNN_ACC
+    for (int64_t k = 0, ka = 0; k < kc; ++k, ka += step, b += ldb) {
+        const __m512 b0 = _mm512_maskz_loadu_ps(m[0], b);
+        const __m512 b1 = _mm512_maskz_loadu_ps(m[1], b + 16);
+        const __m512 b2 = _mm512_maskz_loadu_ps(m[2], b + 32);
+        const __m512 b3 = _mm512_maskz_loadu_ps(m[3], b + 48);
+#define PCNN_FMA(R)                                      \
+    {                                                    \
+        const __m512 av = _mm512_set1_ps(a##R[ka]);      \
+        c##R##0 = _mm512_fmadd_ps(av, b0, c##R##0);      \
+        c##R##1 = _mm512_fmadd_ps(av, b1, c##R##1);      \
+        c##R##2 = _mm512_fmadd_ps(av, b2, c##R##2);      \
+        c##R##3 = _mm512_fmadd_ps(av, b3, c##R##3);      \
+    }
+        PCNN_FMA(0) PCNN_FMA(1) PCNN_FMA(2) PCNN_FMA(3) PCNN_FMA(4) PCNN_FMA(5)
+#undef PCNN_FMA
+    }
+#define PCNN_STORE1(R, Q)                                                               \
+    {                                                                                   \
+        float* cq = c + R * ldc + 16 * Q;                                               \
+        if (accumulate) c##R##Q = _mm512_add_ps(_mm512_maskz_loadu_ps(m[Q], cq), c##R##Q); \
+        _mm512_mask_storeu_ps(cq, m[Q], c##R##Q);                                       \
+    }
+#define PCNN_STORE(R) \
+    if (R < rows) { PCNN_STORE1(R, 0) PCNN_STORE1(R, 1) PCNN_STORE1(R, 2) PCNN_STORE1(R, 3) }
+    PCNN_STORE(0) PCNN_STORE(1) PCNN_STORE(2) PCNN_STORE(3) PCNN_STORE(4) PCNN_STORE(5)
+#undef PCNN_STORE
+#undef PCNN_STORE1
 }
 
 // C tile (rows x cols, at most 12 x 32) = or += the sliver of A' times B' rows b (kc rows of
@@ -114,14 +167,38 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
     }
     static thread_local std::vector<float> packed_a;
     packed_a.resize(static_cast<size_t>(kKc) * kMr);
-    for (int k0 = 0; k0 < K; k0 += kKc) {
-        const int kc = std::min(kKc, K - k0);
+    const int k_block = trans_a ? kKc / 2 : kKc;
+    if (N >= 64) {
+        for (int k0 = 0; k0 < K; k0 += k_block) {
+            const int kc = std::min(k_block, K - k0);
+            const bool accumulate = k0 > 0 || beta != 0.0f;
+            for (int i0 = 0; i0 < M; i0 += 6) {
+                const int rows = std::min(6, M - i0);
+                const float* a = A + i0 * a_rs + k0 * a_ks;
+                // A^T: its sliver is 6 adjacent floats per k, cheap to pack; A: read in place.
+                if (trans_a) pack_a(rows, 6, kc, a, a_rs, a_ks, packed_a.data());
+                for (int j0 = 0; j0 < N; j0 += 64) {
+                    const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
+                    float* c = C + static_cast<int64_t>(i0) * ldc + j0;
+                    const int cols = std::min(64, N - j0);
+                    if (trans_a) {
+                        micro_kernel_wide<true>(kc, packed_a.data(), 0, b, ldbp, c, ldc, rows, cols, accumulate);
+                    } else {
+                        micro_kernel_wide<false>(kc, a, a_rs, b, ldbp, c, ldc, rows, cols, accumulate);
+                    }
+                }
+            }
+        }
+        return;
+    }
+    for (int k0 = 0; k0 < K; k0 += k_block) {
+        const int kc = std::min(k_block, K - k0);
         const bool accumulate = k0 > 0 || beta != 0.0f;
         for (int i0 = 0; i0 < M; i0 += kMr) {
             const int rows = std::min(kMr, M - i0);
             const float* a = A + i0 * a_rs + k0 * a_ks;
             // A^T: its sliver is 12 consecutive floats per k, cheap to pack; A: read in place.
-            if (trans_a) pack_a(rows, kc, a, a_rs, a_ks, packed_a.data());
+            if (trans_a) pack_a(rows, kMr, kc, a, a_rs, a_ks, packed_a.data());
             for (int j0 = 0; j0 < N; j0 += kNr) {
                 const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                 float* c = C + static_cast<int64_t>(i0) * ldc + j0;
