@@ -43,27 +43,31 @@ static void gather_live_taps(ThreadPool& pool, const MaskedConv& conv, const flo
     }, 1);
 }
 
-// din (P, IC) = sum over taps of dcol scattered back; written as a gather over input positions
-// (input q received tap t's value at output q - offset(t)), so threads never collide.
+// din (P, IC) = sum over taps of dcol scattered back: output p's tap t came from input p + offset(t).
+// Walks dcol in order (each row read once, whole) and adds into the few input rows around p,
+// which stay in cache; images are split across threads, and no tap crosses an image, so
+// threads never write the same row.
 static void scatter_live_taps(ThreadPool& pool, const MaskedConv& conv, const float* dcol,
                               float* din, Shape s) {
     const int ic = conv.in_channels;
     const int64_t k_total = conv.packed_rows();
-    pool.parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
-        for (int64_t row = lo; row < hi; ++row) {
-            const int n = static_cast<int>(row / s.height), y = static_cast<int>(row % s.height);
-            for (int x = 0; x < s.width; ++x) {
-                float* dst = din + (row * s.width + x) * ic;
-                std::memset(dst, 0, sizeof(float) * ic);
-                for (int t = 0; t < conv.taps; ++t) {
-                    int oy = y - conv.tap_dy[t], ox = x - conv.tap_dx[t];
-                    if (oy < 0 || oy >= s.height || ox < 0 || ox >= s.width) continue;
-                    const float* src = dcol + ((static_cast<int64_t>(n) * s.height + oy) * s.width + ox) * k_total + static_cast<int64_t>(t) * ic;
-                    for (int q = 0; q < ic; ++q) dst[q] += src[q];
+    const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+    pool.parallel_for(0, s.count, [&](int64_t lo, int64_t hi) {
+        std::memset(din + lo * plane * ic, 0, sizeof(float) * (hi - lo) * plane * ic);
+        for (int64_t n = lo; n < hi; ++n) {
+            for (int y = 0; y < s.height; ++y) {
+                for (int x = 0; x < s.width; ++x) {
+                    const float* src = dcol + ((n * s.height + y) * s.width + x) * k_total;
+                    for (int t = 0; t < conv.taps; ++t, src += ic) {
+                        const int iy = y + conv.tap_dy[t], ix = x + conv.tap_dx[t];
+                        if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
+                        float* dst = din + ((n * s.height + iy) * s.width + ix) * ic;
+                        for (int q = 0; q < ic; ++q) dst[q] += src[q];
+                    }
                 }
             }
         }
-    }, 1);
+    });
 }
 
 void masked_conv_forward(ThreadPool& pool, const MaskedConv& conv, const float* weight,
