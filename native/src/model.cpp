@@ -197,6 +197,9 @@ unsigned char ModelImpl::draw(const float* logits_at, int channel, float tempera
 }
 
 void ModelImpl::forward(const unsigned char* images, int count) {
+    // Another OpenBLAS user in the process may have raised its thread count since the model was
+    // created; its threads would then spin against the pool (about half the speed measured).
+    cpu::use_single_threaded_blas();
     ThreadPool& tp = *pool;
     const Shape s = shape(count);
     const int64_t P = s.positions();

@@ -148,6 +148,7 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
                                       << next_row << ", got " << row << " (call reset to start over)");
     const int64_t plane = static_cast<int64_t>(c.height) * c.width;
     const float scale = m.input_scale();
+    cpu::use_single_threaded_blas();  // see ModelImpl::forward
     // Images are independent: each thread takes a contiguous share through the whole row, with
     // single-threaded GEMMs (the engine keeps OpenBLAS single-threaded, see cpu/gemm.h).
     // The test hook needs all images of a pixel done, so it runs the images in one share.

@@ -272,6 +272,26 @@ public final class TorchPixelCnn implements AutoCloseable {
     }
 
     /**
+     * One full forward pass without autograd, then only the logits at row {@code y}, column
+     * {@code x}: flat N x K (K = {@link TorchConfig#outChannels()}). What naive sampling needs per
+     * pixel, without copying the whole N x K x H x W output to Java.
+     */
+    public float[] logitsAt(byte[] images, int n, int y, int x) {
+        checkOpen();
+        if (y < 0 || y >= cfg.height() || x < 0 || x >= cfg.width()) {
+            throw new IllegalArgumentException("position (" + y + ", " + x + ") outside the image");
+        }
+        boolean grad = GradMode.is_enabled();
+        try (PointerScope scope = new PointerScope()) {
+            GradMode.set_enabled(false);
+            Tensor out = forward(inputTensor(images, n));
+            return toFloats(out.select(3, x).select(2, y), n * cfg.outChannels());
+        } finally {
+            GradMode.set_enabled(grad);
+        }
+    }
+
+    /**
      * Per-image negative log-likelihood in nats: the per-dimension losses (reduction none, as
      * float32 from LibTorch) summed per image in double.
      */
