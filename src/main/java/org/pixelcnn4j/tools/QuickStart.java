@@ -32,7 +32,7 @@ public final class QuickStart {
      * @throws Exception on any failure (a message names it)
      */
     public static void main(String[] args) throws Exception {
-        int steps = 1500;
+        int steps = 3000;
         int trainImages = 20000;
         int testImages = 2000;
         int samples = 64;
