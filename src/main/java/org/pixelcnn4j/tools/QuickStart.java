@@ -80,7 +80,10 @@ public final class QuickStart {
                     before.meanNats(), before.meanBitsPerDim());
             long start = System.nanoTime();
             final int total = steps;
+            StringBuilder lossCsv = new StringBuilder("step,loss_nats,bits_per_dim\n");
             model.train(train, training, p -> {
+                lossCsv.append(p.step()).append(',').append(String.format(Locale.ROOT, "%.4f,%.6f%n",
+                        p.lossNats(), p.bitsPerDim()));
                 if (p.stepInRun() % 50 == 0 || p.stepInRun() == total) {
                     System.out.printf(Locale.ROOT, "step %5d/%d  loss %.2f nats  %.4f bits/dim  %.0f images/s%n",
                             p.stepInRun(), total, p.lossNats(), p.bitsPerDim(), p.imagesPerSecond());
@@ -99,6 +102,7 @@ public final class QuickStart {
             drawn.writeGrid(grid, (int) Math.ceil(Math.sqrt(samples)), 2, 4);
             Path completion = out.resolve("completion.png");
             writeCompletionGrid(model, test.slice(0, 8), completion);
+            Files.writeString(out.resolve("loss.csv"), lossCsv);
             Path checkpoint = out.resolve("model.safetensors");
             model.save(checkpoint);
             System.out.println("samples: " + grid.toAbsolutePath());
