@@ -8,17 +8,10 @@ import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.ImageIO;
 
 /**
@@ -624,45 +617,14 @@ public final class Images {
      * never see a half-written image and a failed write leaves the old file untouched.
      */
     private static void writePngAtomically(BufferedImage image, Path target) throws IOException {
-        Path absolute = target.toAbsolutePath();
-        Path directory = absolute.getParent();
-        Path temp = null;
-        try {
-            FileChannel channel = null;
-            while (channel == null) {
-                // Not Files.createTempFile: its owner-only permissions would end up on the PNG.
-                Path candidate = directory.resolve("." + absolute.getFileName() + "."
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-                try {
-                    channel = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    temp = candidate;
-                } catch (FileAlreadyExistsException e) {
-                    // Name taken by someone else: try another one, and never delete theirs.
-                }
+        org.pixelcnn4j.io.AtomicFiles.write(target, out -> {
+            OutputStream stream = Channels.newOutputStream(out);
+            if (!ImageIO.write(image, "png", stream)) {
+                throw new IOException("writePng: no PNG writer available for image type "
+                        + image.getType() + " (writing " + target.toAbsolutePath() + ")");
             }
-            try (FileChannel out = channel; OutputStream stream = Channels.newOutputStream(out)) {
-                if (!ImageIO.write(image, "png", stream)) {
-                    throw new IOException("writePng: no PNG writer available for image type "
-                            + image.getType() + " (writing " + absolute + ")");
-                }
-                stream.flush();
-                out.force(true);
-            }
-            try {
-                Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException deleteFailure) {
-                    e.addSuppressed(deleteFailure);
-                }
-            }
-            throw e;
-        }
+            stream.flush();
+        });
     }
 
     private void checkRenderableChannels(String operation) {

@@ -8,7 +8,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.pixelcnn4j.TrainingProgress;
@@ -62,9 +61,8 @@ final class LossLog implements AutoCloseable {
                     }
                 }
             }
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.write(temp, kept, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+            byte[] content = (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8);
+            org.pixelcnn4j.io.AtomicFiles.write(file, out -> out.write(java.nio.ByteBuffer.wrap(content)));
             return new LossLog(file, writer(file, true));
         }
         LossLog log = new LossLog(file, writer(file, false));

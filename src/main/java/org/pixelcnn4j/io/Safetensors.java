@@ -7,11 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +23,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 import org.pixelcnn4j.MalformedModelException;
 
@@ -288,50 +284,18 @@ public final class Safetensors {
         byte[] placeholder = header(sortedMetadata, ordered, begins, ends);
         long dataStart = 8L + placeholder.length;
 
-        Path target = file.toAbsolutePath();
-        Path directory = target.getParent();
-        Path temp = null;
-        try {
-            FileChannel channel = null;
-            while (channel == null) {
-                Path candidate = directory.resolve("." + target.getFileName() + "."
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-                try {
-                    channel = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    temp = candidate;
-                } catch (FileAlreadyExistsException e) {
-                    // Name taken by someone else: try another one, and never delete theirs.
-                }
+        AtomicFiles.write(file, out -> {
+            String checksum = writeData(out, dataStart, ordered);
+            sortedMetadata.put(CHECKSUM_KEY, checksum);
+            byte[] header = header(sortedMetadata, ordered, begins, ends);
+            if (header.length != placeholder.length) {
+                throw new IllegalStateException("safetensors: header length changed from "
+                        + placeholder.length + " to " + header.length + " bytes");
             }
-            try (FileChannel out = channel) {
-                String checksum = writeData(out, dataStart, ordered);
-                sortedMetadata.put(CHECKSUM_KEY, checksum);
-                byte[] header = header(sortedMetadata, ordered, begins, ends);
-                if (header.length != placeholder.length) {
-                    throw new IllegalStateException("safetensors: header length changed from "
-                            + placeholder.length + " to " + header.length + " bytes");
-                }
-                ByteBuffer prefix = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
-                prefix.putLong(header.length).put(header).flip();
-                writeFully(out, prefix, 0);
-                out.force(true);
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException deleteFailure) {
-                    e.addSuppressed(deleteFailure);
-                }
-            }
-            throw e;
-        }
-        syncDirectory(directory);
+            ByteBuffer prefix = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
+            prefix.putLong(header.length).put(header).flip();
+            writeFully(out, prefix, 0);
+        });
     }
 
     /** Writes all tensor values from {@code position} on and returns the CRC32C of those bytes. */
@@ -361,15 +325,6 @@ public final class Safetensors {
             written += out.write(buffer, position + written);
         }
         return written;
-    }
-
-    /** Makes the rename durable; not every platform can open a directory, so failures are ignored. */
-    private static void syncDirectory(Path directory) {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Best effort: the file itself is already on disk.
-        }
     }
 
     /** Builds the header JSON, padded with spaces to a multiple of 8 bytes. */
