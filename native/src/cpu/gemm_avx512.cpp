@@ -34,6 +34,16 @@ const int kKc = 256;   // K block (128 when A is transposed: a 128 x 64 block of
 // ap[k * kMr + r], rows past `rows` zero: the kernel then broadcasts from one moving pointer.
 PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t a_rs, int64_t a_ks,
                         float* ap) {
+    if (a_rs == 1) {
+        // A^T: the sliver's values of one k are adjacent; one masked load and store per k
+        // (a scalar loop here cost as much as the FMAs it feeds).
+        const __mmask16 load = static_cast<__mmask16>((1u << rows) - 1);
+        const __mmask16 store = static_cast<__mmask16>((1u << tile_rows) - 1);
+        for (int k = 0; k < kc; ++k) {
+            _mm512_mask_storeu_ps(ap + k * tile_rows, store, _mm512_maskz_loadu_ps(load, a + k * a_ks));
+        }
+        return;
+    }
     for (int k = 0; k < kc; ++k) {
         const float* src = a + k * a_ks;
         float* dst = ap + k * tile_rows;
