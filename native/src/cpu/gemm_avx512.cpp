@@ -37,9 +37,13 @@ PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t
     if (a_rs == 1) {
         // A^T: the sliver's values of one k are adjacent; one masked load and store per k
         // (a scalar loop here cost as much as the FMAs it feeds).
+        // Each k is a different row of A (a new cache line), a stride the hardware prefetcher
+        // does not follow far enough: prefetch the same lines of the next K block (measured:
+        // 139 -> 163 GFLOP/s on a 320 x 64 x 25088 weight gradient). Prefetches never fault.
         const __mmask16 load = static_cast<__mmask16>((1u << rows) - 1);
         const __mmask16 store = static_cast<__mmask16>((1u << tile_rows) - 1);
         for (int k = 0; k < kc; ++k) {
+            _mm_prefetch(reinterpret_cast<const char*>(a + (k + kc) * a_ks), _MM_HINT_T1);
             _mm512_mask_storeu_ps(ap + k * tile_rows, store, _mm512_maskz_loadu_ps(load, a + k * a_ks));
         }
         return;
