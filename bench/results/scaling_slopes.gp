@@ -1,10 +1,10 @@
 threads = 2
 has_torch = 1
-slope_batch_engine = 1.04
-slope_batch_torch = 1.46
-slope_pixels_engine = 1.11
-slope_hidden_engine = 1.22
+slope_batch_engine = 1.02
+slope_batch_torch = 1.47
+slope_pixels_engine = 1.08
+slope_hidden_engine = 1.41
 slope_sampling_cached = 0.91
-slope_sampling_naive = 1.80
+slope_sampling_naive = 1.77
 sampling_batch = 8
 naive_rows = 1
