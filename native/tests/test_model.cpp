@@ -199,6 +199,37 @@ static void check_validation() {
     expect_throws([&] { m.write_tensor(pixelcnn::TENSOR_PARAM, 0, w.data()); }, "not finite");
 }
 
+// Gradient-norm clipping scales the gradient Adam sees: after one step the first moment is
+// (1 - beta1) * g * clip / ||g||.
+static void check_clipping() {
+    Config c = tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 1);
+    Model m(c);
+    auto img = random_images(c, 2, 13);
+    m.forward_backward(img.data(), 2);
+    std::vector<std::vector<float>> grads;
+    double norm2 = 0;
+    for (int t = 0; t < m.tensor_count(); ++t) {
+        std::vector<float> g(static_cast<size_t>(m.tensor_size(t)));
+        m.read_tensor(pixelcnn::TENSOR_GRAD, t, g.data());
+        for (float v : g) norm2 += double(v) * v;
+        grads.push_back(std::move(g));
+    }
+    const double norm = std::sqrt(norm2);
+    pixelcnn::AdamConfig adam;
+    adam.clip_norm = norm / 2;
+    m.adam_step(adam);
+    double worst = 0;
+    for (int t = 0; t < m.tensor_count(); ++t) {
+        std::vector<float> first(grads[t].size());
+        m.read_tensor(pixelcnn::TENSOR_ADAM_M, t, first.data());
+        for (size_t i = 0; i < first.size(); ++i) {
+            const double expected = 0.1 * grads[t][i] * 0.5;
+            worst = std::fmax(worst, std::fabs(first[i] - expected) / (norm * 1e-3 + std::fabs(expected)));
+        }
+    }
+    EXPECT(worst < 1e-3, "clipped first moment off by %g (relative)", worst);
+}
+
 int main() {
     for (int head = 0; head < 2; ++head) {
         for (int channels : {1, 3}) {
@@ -210,6 +241,7 @@ int main() {
         }
     }
     check_determinism_and_threads();
+    check_clipping();
     check_validation();
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);
