@@ -140,6 +140,37 @@ public final class Idx {
         }
     }
 
+    /**
+     * Opens an IDX file for reading from its first byte, decompressing it when it is gzip (told by
+     * its first two bytes, not its name). The stream is a {@link GZIPInputStream} exactly when
+     * the file is compressed.
+     *
+     * @param file the IDX file, plain or gzip
+     * @return a buffered stream of the uncompressed bytes; the caller closes it
+     * @throws InvalidDataException if the gzip header is corrupt
+     * @throws IOException if the file cannot be read
+     */
+    public static InputStream openStream(Path file) throws IOException {
+        InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        try {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            if (b0 == 0x1f && b1 == 0x8b) {
+                try {
+                    return new GZIPInputStream(raw, 1 << 16);
+                } catch (ZipException | EOFException e) {
+                    throw new InvalidDataException("idx: corrupt gzip header (" + e.getMessage() + ") in " + file, e);
+                }
+            }
+            return raw;
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
     /** An open IDX stream that knows whether it is compressed, for precise error messages. */
     private static final class Source implements AutoCloseable {
         private final Path file;
@@ -157,25 +188,9 @@ public final class Idx {
 
         static Source open(Path file) throws IOException {
             long size = Files.size(file);
-            InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-            try {
-                raw.mark(2);
-                int b0 = raw.read();
-                int b1 = raw.read();
-                raw.reset();
-                if (b0 == 0x1f && b1 == 0x8b) {
-                    try {
-                        return new Source(file, new GZIPInputStream(raw, 1 << 16), true, -1);
-                    } catch (ZipException | EOFException e) {
-                        throw new InvalidDataException("idx: corrupt gzip header (" + e.getMessage() + ") in "
-                                + file, e);
-                    }
-                }
-                return new Source(file, raw, false, size);
-            } catch (IOException | RuntimeException e) {
-                raw.close();
-                throw e;
-            }
+            InputStream in = openStream(file);
+            boolean gzip = in instanceof GZIPInputStream;
+            return new Source(file, in, gzip, gzip ? -1 : size);
         }
 
         /** Reads and checks magic and dimensions; returns the dimensions. */

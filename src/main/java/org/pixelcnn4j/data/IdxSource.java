@@ -1,6 +1,5 @@
 package org.pixelcnn4j.data;
 
-import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +40,7 @@ final class IdxSource extends ImageSource {
         Images header = Idx.readImages(file, 0);
         int total;
         boolean gzip;
-        try (InputStream in = stream(file)) {
+        try (InputStream in = Idx.openStream(file)) {
             gzip = in instanceof GZIPInputStream;
             byte[] head = in.readNBytes(8);
             total = ((head[4] & 0xFF) << 24) | ((head[5] & 0xFF) << 16) | ((head[6] & 0xFF) << 8) | (head[7] & 0xFF);
@@ -57,20 +56,6 @@ final class IdxSource extends ImageSource {
         }
         return new IdxSource(file, total, total, header.height(), header.width(),
                 description + " (" + total + " image" + (total == 1 ? ")" : "s)"));
-    }
-
-    private static InputStream stream(Path file) throws IOException {
-        InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-        try {
-            raw.mark(2);
-            int b0 = raw.read();
-            int b1 = raw.read();
-            raw.reset();
-            return b0 == 0x1F && b1 == 0x8B ? new GZIPInputStream(raw, 1 << 16) : raw;
-        } catch (IOException | RuntimeException e) {
-            raw.close();
-            throw e;
-        }
     }
 
     @Override
@@ -140,7 +125,7 @@ final class IdxSource extends ImageSource {
         int plane = height * width;
         byte[] raw = new byte[plane];
         byte[] expanded = format.channels() == 1 ? raw : new byte[format.channels() * plane];
-        try (InputStream in = stream(file)) {
+        try (InputStream in = Idx.openStream(file)) {
             in.skipNBytes(HEADER_BYTES);
             for (int i = 0; i <= last; i++) {
                 int n = in.readNBytes(raw, 0, plane);
@@ -148,9 +133,10 @@ final class IdxSource extends ImageSource {
                     throw new InvalidDataException("data: " + file + " is truncated: image " + i + " of the " + total
                             + " its header announces is incomplete (" + n + " of " + plane + " bytes)");
                 }
-                for (int c = 1; c < format.channels(); c++) {
-                    System.arraycopy(raw, 0, expanded, 0, plane);
-                    System.arraycopy(raw, 0, expanded, c * plane, plane);
+                if (expanded != raw) { // gray data for a colour model: the same plane in every channel
+                    for (int c = 0; c < format.channels(); c++) {
+                        System.arraycopy(raw, 0, expanded, c * plane, plane);
+                    }
                 }
                 Images one = Images.of(expanded, 1, format.channels(), height, width);
                 sink.accept(i, format.convert(one).toArray());
