@@ -392,9 +392,9 @@ static std::vector<float>& blob_of(ModelImpl* m, int kind) {
         case TENSOR_ADAM_M: return m->adam_m;
         case TENSOR_ADAM_V: return m->adam_v;
     }
-    PCNN_REQUIRE(false, "tensor kind: expected 0 (param), 1 (grad), 2 (adam m) or 3 (adam v), got "
-                            << kind);
-    throw 0;  // unreachable
+    std::ostringstream os;
+    os << "tensor kind: expected 0 (param), 1 (grad), 2 (adam m) or 3 (adam v), got " << kind;
+    fail_argument(os.str());
 }
 
 void Model::read_tensor(int kind, int index, float* out) const {

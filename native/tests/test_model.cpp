@@ -9,18 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "expect.h"
 #include "pixelcnn/pixelcnn.h"
 
-static int failures = 0;
-#define EXPECT(cond, ...)                                                     \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            ++failures;                                                       \
-            std::fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::fprintf(stderr, __VA_ARGS__);                                \
-            std::fprintf(stderr, "\n");                                       \
-        }                                                                     \
-    } while (0)
 
 using pixelcnn::Config;
 using pixelcnn::Model;
@@ -243,10 +234,5 @@ int main() {
     check_determinism_and_threads();
     check_clipping();
     check_validation();
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("test_model: all checks passed\n");
-    return 0;
+    return test_exit_code("test_model");
 }

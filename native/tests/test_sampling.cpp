@@ -12,19 +12,10 @@
 #include <vector>
 
 #include "model_impl.h"
+#include "expect.h"
 #include "pixelcnn/pixelcnn.h"
 #include "sampler_impl.h"
 
-static int failures = 0;
-#define EXPECT(cond, ...)                                                        \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            ++failures;                                                          \
-            std::fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::fprintf(stderr, __VA_ARGS__);                                   \
-            std::fprintf(stderr, "\n");                                          \
-        }                                                                        \
-    } while (0)
 
 using pixelcnn::Config;
 using Bytes = std::vector<unsigned char>;
@@ -196,10 +187,5 @@ int main() {
             for (int kernel : {3, 7}) check_layers_match_forward(channels, head, kernel);
     check_batch_and_threads();
     check_row_order();
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("test_sampling: all checks passed\n");
-    return 0;
+    return test_exit_code("test_sampling");
 }

@@ -1,0 +1,28 @@
+// The C++ tests' one check macro: EXPECT(cond, printf-style message) records a failure and goes
+// on, so one run reports every broken check; test_exit_code() turns the count into the exit code
+// CTest reads.
+#pragma once
+
+#include <cstdio>
+
+static int failures = 0;
+
+#define EXPECT(cond, ...)                                                        \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            ++failures;                                                          \
+            std::fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            std::fprintf(stderr, __VA_ARGS__);                                   \
+            std::fprintf(stderr, "\n");                                          \
+        }                                                                        \
+    } while (0)
+
+// 0 when every check passed, else 1 after saying how many failed.
+inline int test_exit_code(const char* test) {
+    if (failures) {
+        std::fprintf(stderr, "%s: %d check(s) failed\n", test, failures);
+        return 1;
+    }
+    std::printf("%s: all checks passed\n", test);
+    return 0;
+}
