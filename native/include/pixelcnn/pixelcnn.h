@@ -4,17 +4,14 @@
 // plain structs, one Model class, raw pointers plus counts for bulk data, std::string for names,
 // exceptions (pixelcnn::Error) for every failure. No templates or STL containers cross it.
 //
-// A model is the plain PixelCNN of van den Oord et al. (2016):
-//
-//   input conv  k x k, type A, C -> hidden
-//   blocks x    ReLU, 1x1 hidden->residual, ReLU, k x k type B residual->residual,
-//               ReLU, 1x1 residual->hidden, add the block input
-//   head        ReLU, 1x1 hidden->head, ReLU, 1x1 head->out
-//
-// with out = C (Bernoulli: one logit per channel) or C*levels (categorical: logits of channel c
-// at output channels c*levels .. c*levels+levels-1). For C = 3 every convolution, 1x1 included,
-// carries the channel-group mask of PixelRNN: channels split into C contiguous groups and group g
-// sees groups < g (type A) or <= g (type B) at the centre tap.
+// A model is a network of masked convolutions chosen by Config::arch. ARCH_PIXELCNN is the plain
+// PixelCNN of van den Oord et al. (2016): a k x k type A convolution, residual blocks (ReLU,
+// 1x1, ReLU, k x k type B, ReLU, 1x1, add) and a head of two 1x1 convolutions, wired in one
+// place, native/src/net/residual.cpp. The logits have C channels (Bernoulli: one logit per
+// channel) or C*levels (categorical: logits of channel c at c*levels .. c*levels+levels-1).
+// For C = 3 every convolution, 1x1 included, carries the channel-group mask of PixelRNN:
+// channels split into C contiguous groups and group g sees groups < g (type A) or <= g
+// (type B) at the centre tap.
 //
 // Images cross the API as uint8, N x C x H x W (the PyTorch layout), values in [0, levels-1]
 // (Bernoulli: 0 or 1). Inside, activations are float32 NHWC.
@@ -34,11 +31,15 @@ namespace pixelcnn {
 /// Output head: Bernoulli (binary images, binary cross-entropy) or categorical (softmax).
 enum HeadKind { HEAD_BERNOULLI = 0, HEAD_CATEGORICAL = 1 };
 
+/// Network architecture.
+enum Architecture { ARCH_PIXELCNN = 0 };
+
 /// Which of a model's tensor sets read_tensor / write_tensor address.
 enum TensorKind { TENSOR_PARAM = 0, TENSOR_GRAD = 1, TENSOR_ADAM_M = 2, TENSOR_ADAM_V = 3 };
 
 /// Architecture and shape of a model. Defaults are the fm-binary reference model.
 struct Config {
+    int arch = ARCH_PIXELCNN;    // Architecture
     int channels = 1;            // C: 1 (grayscale) or 3 (colour, channel-group masks)
     int height = 28;             // H
     int width = 28;              // W
@@ -175,17 +176,22 @@ private:
     SamplerImpl* impl_;
 };
 
+/// Throws std::invalid_argument naming the first field of `config` that is out of range, and
+/// what was expected; returns normally for a valid configuration. The one definition of the
+/// configuration rules: Model's constructor and the Java PixelCnnConfig builder both call it.
+void check_config(const Config& config);
+
 /// Version string of the engine, e.g. "0.1.0 (cpu)".
 std::string version();
 
-/// The BLAS in use: OpenBLAS's kernel set (core name) and thread count, e.g.
-/// "OpenBLAS SkylakeX, 1 thread". The engine runs OpenBLAS single-threaded and parallelises
-/// around it (see native/src/cpu/gemm.h).
+/// The GEMM in use and the BLAS the engine was built with, e.g.
+/// "pixelcnn AVX-512 kernel (BLAS: OpenBLAS SkylakeX, 1 thread)". The engine runs any BLAS
+/// single-threaded and parallelises around it (see native/src/cpu/gemm.h).
 std::string blas_info();
 
-/// GFLOP/s of an n x n x n sgemm with OpenBLAS's own threading on `threads` threads (the
-/// practical peak of the CPU, for efficiency figures): median of `reps` runs after a warm-up.
-/// OpenBLAS is set back to one thread afterwards.
+/// GFLOP/s of an n x n x n sgemm on `threads` threads (the practical peak of the CPU, for
+/// efficiency figures): median of `reps` runs after a warm-up. With OpenBLAS this is its own
+/// threading (set back to one thread afterwards), without it the engine's GEMM on a pool.
 double measure_sgemm_gflops(int n, int threads, int reps);
 
 }  // namespace pixelcnn

@@ -1,95 +1,118 @@
 #include "gemm.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "../core/check.h"
+#include "blas.h"
+
 namespace pixelcnn {
 namespace cpu {
 
-void use_single_threaded_blas() {
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+#if !defined(__x86_64__)
+void sgemm_avx512(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int) {
+    PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
-
-std::string blas_description() {
-    const int threads = openblas_get_num_threads();
-    return std::string("OpenBLAS ") + openblas_get_corename() + ", " + std::to_string(threads) +
-           (threads == 1 ? " thread" : " threads");
-}
-
-double sgemm_gflops(int n, int threads, int reps) {
-    std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
-    openblas_set_num_threads(threads);
-    auto run = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
-                    n, 0.0f, c.data(), n);
-    };
-    run();
-    std::vector<double> seconds;
-    for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        run();
-        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    openblas_set_num_threads(1);
-    std::sort(seconds.begin(), seconds.end());
-    return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
-}
-
-#if defined(__x86_64__)
-void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
-                  const float* B, int ldb, float beta, float* C, int ldc);
 #endif
 
-// Our AVX-512 kernel where the CPU has AVX-512F, OpenBLAS elsewhere; PIXELCNN4J_GEMM=openblas
-// forces OpenBLAS (for comparisons).
-static bool use_avx512_kernel() {
-    static const bool use = [] {
-#if defined(__x86_64__)
-        const char* choice = std::getenv("PIXELCNN4J_GEMM");
-        if (choice && std::string(choice) == "openblas") return false;
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") != 0;
+bool gemm_available(GemmKernel kernel) {
+    switch (kernel) {
+        case GemmKernel::Avx512: {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            __builtin_cpu_init();
+            return __builtin_cpu_supports("avx512f") != 0;
 #else
-        return false;
+            return false;
 #endif
-    }();
-    return use;
+        }
+        case GemmKernel::Blas: return blas_linked();
+        case GemmKernel::Fallback: return true;
+    }
+    return false;
+}
+
+const char* gemm_name(GemmKernel kernel) {
+    switch (kernel) {
+        case GemmKernel::Avx512: return "avx512";
+        case GemmKernel::Blas: return "blas";
+        case GemmKernel::Fallback: return "fallback";
+    }
+    return "?";
+}
+
+static GemmKernel choose_gemm() {
+    const char* choice = std::getenv("PIXELCNN4J_GEMM");
+    const std::string forced = choice ? choice : "";
+    if (forced == "fallback") return GemmKernel::Fallback;
+    if ((forced == "blas" || forced == "openblas") && blas_linked()) return GemmKernel::Blas;
+    if (forced == "avx512" && gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
+    if (gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
+    return blas_linked() ? GemmKernel::Blas : GemmKernel::Fallback;
+}
+
+GemmKernel active_gemm() {
+    static const GemmKernel kernel = choose_gemm();
+    return kernel;
 }
 
 std::string gemm_description() {
-    return use_avx512_kernel() ? "pixelcnn AVX-512 kernel" : blas_description();
+    switch (active_gemm()) {
+        case GemmKernel::Avx512: return "pixelcnn AVX-512 kernel";
+        case GemmKernel::Fallback: return "pixelcnn fallback kernel";
+        case GemmKernel::Blas: break;
+    }
+    return blas_description();
 }
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
-#if defined(__x86_64__)
-    if (use_avx512_kernel() && (beta == 0.0f || beta == 1.0f)) {
-        sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-        return;
+    switch (active_gemm()) {
+        case GemmKernel::Avx512:
+            if (beta == 0.0f || beta == 1.0f) {
+                sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+                return;
+            }
+            break;
+        case GemmKernel::Blas:
+            blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+            return;
+        case GemmKernel::Fallback:
+            break;
     }
-#endif
-    {
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    if (blas_linked() && active_gemm() != GemmKernel::Fallback) {
+        blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    } else {
+        sgemm_fallback(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
     }
 }
 
-void parallel_sgemm(ThreadPool& pool, bool trans_a, bool trans_b, int M, int N, int K,
-                    const float* A, int lda, const float* B, int ldb, float beta, float* C,
-                    int ldc) {
-    const int parts = pool.threads();
+void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
+    if (blas_linked() && active_gemm() != GemmKernel::Fallback) {
+        blas_sgemv_t(M, N, A, lda, x, y);
+        return;
+    }
+    // Double sums: P is tens of thousands of rows, too many for one float accumulator.
+    std::vector<double> sum(static_cast<size_t>(N), 0.0);
+    for (int i = 0; i < M; ++i) {
+        const float* row = A + static_cast<int64_t>(i) * lda;
+        for (int j = 0; j < N; ++j) sum[j] += static_cast<double>(row[j]) * x[i];
+    }
+    for (int j = 0; j < N; ++j) y[j] = static_cast<float>(sum[j]);
+}
+
+void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+    const int parts = ctx.threads().threads();
     // Row blocks of at least 32 keep the GEMM kernels efficient; below that split columns.
     const bool split_rows = M >= parts * 32 || N < parts * 16;
     if (parts == 1 || (split_rows && M < parts * 8)) {
         sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    pool.parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
+    ctx.threads().parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
         for (int64_t part = lo; part < hi; ++part) {
             if (split_rows) {
                 // Multiples of 8 rows, so that blocks line up with the kernels' register tiles.
@@ -108,6 +131,23 @@ void parallel_sgemm(ThreadPool& pool, bool trans_a, bool trans_b, int M, int N, 
             }
         }
     });
+}
+
+double sgemm_gflops(int n, int threads, int reps) {
+    if (blas_has_threads()) return blas_sgemm_gflops(n, threads, reps);
+    std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
+    ThreadPool pool(threads);
+    Context ctx{&pool};
+    auto run = [&] { parallel_sgemm(ctx, false, false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n); };
+    run();
+    std::vector<double> seconds;
+    for (int r = 0; r < reps; ++r) {
+        auto t0 = std::chrono::steady_clock::now();
+        run();
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
 }
 
 }  // namespace cpu

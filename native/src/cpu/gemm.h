@@ -1,37 +1,51 @@
-// SGEMM split across the engine's thread pool. OpenBLAS runs single-threaded inside each part:
-// its own threads would compete with the pool (they spin after every call; a profile showed a
-// quarter of a training step spent spinning), and its thread count is one process-wide setting,
-// so the engine sets it to 1 and parallelises the calls itself.
+// The GEMMs every CPU op multiplies with. Three kernels, one chosen at run time:
+//   avx512    our AVX-512 kernel (gemm_avx512.cpp), where the CPU has AVX-512F;
+//   blas      the CBLAS the engine was built with (blas.h), if any;
+//   fallback  our blocked C++ kernel (gemm_fallback.cpp), portable, needs nothing.
+// Default: avx512 where available, else blas, else fallback; PIXELCNN4J_GEMM=avx512, blas
+// (or openblas) or fallback forces one (tests and comparisons). The avx512 and fallback kernels
+// sum every element's K products in an order that does not depend on M, N or the row split,
+// so a result does not depend on the batch size (cached sampling equals naive sampling on it).
+//
+// Every GEMM runs single-threaded; parallel_sgemm splits one across the context's thread pool,
+// which is the CPU backend's only source of threads (any BLAS is kept single-threaded).
 #pragma once
 
 #include <string>
 
-#include "../thread_pool.h"
+#include "ops.h"
 
 namespace pixelcnn {
 namespace cpu {
 
-// Single-threaded C (M x N) = A' . B' + beta * C (same conventions as parallel_sgemm): our
-// AVX-512 kernel where the CPU has it (beta 0 or 1), OpenBLAS otherwise.
+enum class GemmKernel { Avx512, Blas, Fallback };
+
+// C (M x N) = A' (M x K) . B' (K x N) + beta * C, row-major, A' = A or A^T (trans_a), B' = B
+// or B^T (trans_b), single-threaded, with the active kernel (avx512 only for beta 0 or 1).
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc);
+// The same, split over the context's threads by rows of C (columns when M is small).
+void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K,
+                    const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
+// y (N) = A^T . x for A (M x N) row-major: the bias gradient (x = ones), through the BLAS when
+// there is one (its summation order is what the oracle tests were measured with).
+void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y);
 
-// Which GEMM runs: "pixelcnn AVX-512 kernel" or the BLAS description.
+GemmKernel active_gemm();
+bool gemm_available(GemmKernel kernel);
+const char* gemm_name(GemmKernel kernel);
+// "pixelcnn AVX-512 kernel", "pixelcnn fallback kernel" or the BLAS description.
 std::string gemm_description();
 
-// C (M x N) = A' (M x K) . B' (K x N) + beta * C, row-major, where A' is A or its transpose
-// (trans_a) and B' is B or its transpose (trans_b). Splits M, or N when M is small.
-void parallel_sgemm(ThreadPool& pool, bool trans_a, bool trans_b, int M, int N, int K,
-                    const float* A, int lda, const float* B, int ldb, float beta, float* C,
-                    int ldc);
+// The kernels themselves, for tests: same contract as sgemm.
+void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                  const float* B, int ldb, float beta, float* C, int ldc);
+void sgemm_fallback(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                    const float* B, int ldb, float beta, float* C, int ldc);
 
-// Makes OpenBLAS single-threaded (process-wide); called when a model is created.
-void use_single_threaded_blas();
-
-// "OpenBLAS <core>, <n> thread(s)".
-std::string blas_description();
-
-// GFLOP/s of an n^3 sgemm on OpenBLAS's own `threads` threads; restores one thread.
+// GFLOP/s of an n x n x n sgemm on `threads` threads, median of `reps` after a warm-up: the
+// BLAS's own threading when it is OpenBLAS (then set back to one thread), else our kernel split
+// over a pool of that size. The practical peak, for efficiency figures.
 double sgemm_gflops(int n, int threads, int reps);
 
 }  // namespace cpu

@@ -1,6 +1,7 @@
 // A small persistent thread pool: parallel_for splits [begin, end) into one contiguous range per
-// worker. Workers sleep between calls, so they do not compete with OpenBLAS threads while a GEMM
-// runs (the engine alternates between its own loops and sgemm, never both at once).
+// worker; the calling thread is worker 0. It is the CPU backend's only source of threads: GEMMs
+// are split across it too (cpu/gemm.h), with any BLAS kept single-threaded, so no second set of
+// threads ever competes with it. Workers sleep on a condition variable between calls.
 #pragma once
 
 #include <condition_variable>

@@ -1,0 +1,43 @@
+// Turning logits into a drawn value: shared by the naive and the cached sampler (and by every
+// backend's draw), so that they agree exactly given the same logits and the same uniform number.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "rng.h"
+
+namespace pixelcnn {
+
+// 1 with probability sigmoid(logit / temperature).
+inline int draw_bernoulli(float logit, float temperature, double u) {
+    double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(logit) / temperature));
+    return u < p1 ? 1 : 0;
+}
+
+// A level from softmax(logits / temperature) by inverse CDF on u.
+inline int draw_categorical(const float* logits, int levels, float temperature, double u) {
+    double mx = logits[0];
+    for (int k = 1; k < levels; ++k) mx = std::fmax(mx, static_cast<double>(logits[k]));
+    double total = 0.0;
+    for (int k = 0; k < levels; ++k) total += std::exp((logits[k] - mx) / temperature);
+    double target = u * total, cumulative = 0.0;
+    for (int k = 0; k < levels; ++k) {
+        cumulative += std::exp((logits[k] - mx) / temperature);
+        if (target < cumulative) return k;
+    }
+    return levels - 1;  // u * total rounded up to the last bucket
+}
+
+// Channel `channel` of one pixel from the logits of its position (all logit channels), with the
+// uniform number keyed by (seed, image, position, channel).
+inline unsigned char draw_value(const float* logits_at, int channel, bool bernoulli, int levels,
+                                float temperature, long long seed, long long image, int64_t position) {
+    const double u = uniform_for(static_cast<uint64_t>(seed), static_cast<uint64_t>(image),
+                                 static_cast<uint32_t>(position), static_cast<uint32_t>(channel));
+    const int v = bernoulli ? draw_bernoulli(logits_at[channel], temperature, u)
+                            : draw_categorical(logits_at + channel * levels, levels, temperature, u);
+    return static_cast<unsigned char>(v);
+}
+
+}  // namespace pixelcnn

@@ -1,0 +1,121 @@
+// The CPU backend: host memory, a thread pool, and the ops of cpu/ops.h.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "../backend.h"
+#include "../core/check.h"
+#include "blas.h"
+#include "gemm.h"
+#include "ops.h"
+
+namespace pixelcnn {
+
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads) { set_threads(threads); }
+
+    std::string name() const override { return "cpu"; }
+    std::string description() const override {
+        return "cpu, " + std::to_string(pool_->threads()) + (pool_->threads() == 1 ? " thread, " : " threads, ") +
+               cpu::gemm_description();
+    }
+    bool supports(const net::Graph&, const net::Node&, std::string*) const override {
+        return true;  // the CPU backend is the reference: it runs every op the graph has
+    }
+    void set_threads(int threads) override {
+        pool_.reset(new ThreadPool(threads > 0 ? threads : hardware_threads()));
+        ctx_.pool = pool_.get();
+        // The pool does the threading: a multi-threaded BLAS would spin against it (a quarter of
+        // a training step in a profile).
+        cpu::blas_use_one_thread();
+    }
+
+    void* allocate(size_t bytes) override {
+        const size_t rounded = (bytes + 63) / 64 * 64;
+        void* p = std::aligned_alloc(64, rounded);
+        if (p == nullptr) throw std::bad_alloc();
+        std::memset(p, 0, rounded);
+        return p;
+    }
+    void release(void* p) override { std::free(p); }
+    void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+    void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+    void fill(float* dst, int64_t n, float value) override {
+        for (int64_t i = 0; i < n; ++i) dst[i] = value;
+    }
+
+    void encode_input(const unsigned char* images, float* x, Shape s, int channels, float scale) override {
+        cpu::blas_use_one_thread();  // once per pass: see set_threads
+        cpu::encode_input(ctx_, images, x, s, channels, scale);
+    }
+    void masked_conv_forward(const net::MaskedConv& conv, const float* w, const float* b, const float* in,
+                             float* out, Shape s, bool accumulate, float* col) override {
+        cpu::masked_conv_forward(ctx_, conv, w, b, in, out, s, accumulate, col);
+    }
+    void masked_conv_backward(const net::MaskedConv& conv, const float* w, const float* in, const float* dout,
+                              float* din, bool din_accumulate, float* dw, float* db, Shape s, float* col,
+                              const float* ones) override {
+        cpu::masked_conv_backward(ctx_, conv, w, in, dout, din, din_accumulate, dw, db, s, col, ones);
+    }
+    void conv1x1_forward(const net::MaskedConv& conv, const float* w, const float* b, const float* in, float* out,
+                         Shape s, bool accumulate) override {
+        cpu::conv1x1_forward(ctx_, conv, w, b, in, out, s, accumulate);
+    }
+    void conv1x1_backward(const net::MaskedConv& conv, const float* w, const float* in, const float* dout,
+                          float* din, bool din_accumulate, float* dw, float* db, Shape s,
+                          const float* ones) override {
+        cpu::conv1x1_backward(ctx_, conv, w, in, dout, din, din_accumulate, dw, db, s, ones);
+    }
+    void relu_forward(const float* in, float* out, int64_t n) override { cpu::relu_forward(ctx_, in, out, n); }
+    void relu_backward(const float* out, const float* dout, float* din, int64_t n, bool accumulate) override {
+        cpu::relu_backward(ctx_, out, dout, din, n, accumulate);
+    }
+    void bernoulli_nll(const float* logits, const unsigned char* images, Shape s, int channels, double* row_nll,
+                       float* dlogits, float grad_scale) override {
+        cpu::bernoulli_nll(ctx_, logits, images, s, channels, row_nll, dlogits, grad_scale);
+    }
+    void categorical_nll(const float* logits, const unsigned char* images, Shape s, int channels, int levels,
+                         double* row_nll, float* dlogits, float grad_scale) override {
+        cpu::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale);
+    }
+
+    void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, const AdamStep& step) override {
+        cpu::adam_update(ctx_, param, grad, m, v, n, step);
+    }
+    double sum_squares(const float* x, int64_t n) override { return cpu::sum_squares(ctx_, x, n); }
+
+    void for_each_image_share(int count, int64_t min_share, const std::function<void(int, int)>& fn) override {
+        cpu::blas_use_one_thread();
+        pool_->parallel_for(0, count, [&](int64_t lo, int64_t hi) { fn(static_cast<int>(lo), static_cast<int>(hi)); },
+                            min_share);
+    }
+    void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y, int x,
+                               float* col, int64_t col_stride) override {
+        cpu::masked_conv_gather_at(conv, in, n0, n1, y, x, col, col_stride);
+    }
+    void conv_at(const net::MaskedConv& conv, const float* w, const float* b, const float* a, int64_t lda,
+                 float* out, int64_t out_stride, int rows, int group, bool accumulate) override {
+        cpu::conv_at(conv, w, b, a, lda, out, out_stride, rows, group, accumulate);
+    }
+    void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
+                 int width) override {
+        cpu::relu_at(in, in_stride, out, out_stride, rows, c0, width);
+    }
+    void draw_at(const DrawSpec& spec, const CacheView& logits, const CacheView& input, int n0, int n1, int y,
+                 int x, int channel) override {
+        cpu::draw_at(spec, logits, input, n0, n1, y, x, channel);
+    }
+
+private:
+    std::unique_ptr<ThreadPool> pool_;
+    cpu::Context ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::unique_ptr<Backend>(new CpuBackend(threads)); }
+
+}  // namespace pixelcnn

@@ -1,0 +1,96 @@
+#include "blas.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+#if defined(PIXELCNN_BLAS_OPENBLAS) || defined(PIXELCNN_BLAS_CBLAS)
+#include <cblas.h>
+#define PIXELCNN_HAVE_CBLAS 1
+#endif
+
+namespace pixelcnn {
+namespace cpu {
+
+bool blas_linked() {
+#if defined(PIXELCNN_HAVE_CBLAS)
+    return true;
+#else
+    return false;
+#endif
+}
+
+bool blas_has_threads() {
+#if defined(PIXELCNN_BLAS_OPENBLAS)
+    return true;
+#else
+    return false;
+#endif
+}
+
+void blas_use_one_thread() {
+#if defined(PIXELCNN_BLAS_OPENBLAS)
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+#endif
+}
+
+std::string blas_description() {
+#if defined(PIXELCNN_BLAS_OPENBLAS)
+    const int threads = openblas_get_num_threads();
+    return std::string("OpenBLAS ") + openblas_get_corename() + ", " + std::to_string(threads) +
+           (threads == 1 ? " thread" : " threads");
+#elif defined(PIXELCNN_BLAS_CBLAS)
+    return "CBLAS";
+#else
+    return "none";
+#endif
+}
+
+double blas_sgemm_gflops(int n, int threads, int reps) {
+#if defined(PIXELCNN_BLAS_OPENBLAS)
+    std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
+    openblas_set_num_threads(threads);
+    auto run = [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
+                    n, 0.0f, c.data(), n);
+    };
+    run();
+    std::vector<double> seconds;
+    for (int r = 0; r < reps; ++r) {
+        auto t0 = std::chrono::steady_clock::now();
+        run();
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    openblas_set_num_threads(1);
+    std::sort(seconds.begin(), seconds.end());
+    return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
+#else
+    (void)n, (void)threads, (void)reps;
+    throw std::logic_error("blas_sgemm_gflops: the engine was built without OpenBLAS");
+#endif
+}
+
+void blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                const float* B, int ldb, float beta, float* C, int ldc) {
+#if defined(PIXELCNN_HAVE_CBLAS)
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+#else
+    (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb,
+        (void)beta, (void)C, (void)ldc;
+    throw std::logic_error("blas_sgemm: the engine was built without a BLAS");
+#endif
+}
+
+void blas_sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
+#if defined(PIXELCNN_HAVE_CBLAS)
+    cblas_sgemv(CblasRowMajor, CblasTrans, M, N, 1.0f, A, lda, x, 1, 0.0f, y, 1);
+#else
+    (void)M, (void)N, (void)A, (void)lda, (void)x, (void)y;
+    throw std::logic_error("blas_sgemv_t: the engine was built without a BLAS");
+#endif
+}
+
+}  // namespace cpu
+}  // namespace pixelcnn

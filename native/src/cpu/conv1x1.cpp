@@ -1,0 +1,48 @@
+// The 1 x 1 convolution (with the channel-group mask of its centre for colour): its input is
+// already the GEMM's left matrix, so forward and backward are GEMMs with no im2col.
+#include <cstring>
+
+#include "gemm.h"
+#include "ops.h"
+
+namespace pixelcnn {
+namespace cpu {
+
+void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                     const float* bias, const float* in, float* out, Shape s, bool accumulate) {
+    const int64_t P = s.positions();
+    const int oc = conv.out_channels, ic = conv.in_channels;
+    start_from_bias(ctx, bias, out, P, oc, accumulate);
+    parallel_sgemm(ctx, false, false, static_cast<int>(P), oc, ic, in, ic, weight, oc, 1.0f, out, oc);
+}
+
+void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                      const float* in, const float* dout, float* din, bool din_accumulate,
+                      float* dweight, float* dbias, Shape s, const float* ones) {
+    const int P = static_cast<int>(s.positions());
+    const int oc = conv.out_channels, ic = conv.in_channels;
+    sgemv_t(P, oc, dout, oc, ones, dbias);
+    parallel_sgemm(ctx, true, false, ic, oc, P, in, ic, dout, oc, 0.0f, dweight, oc);
+    zero_masked_centre(conv, dweight);
+    if (din == nullptr) return;
+    parallel_sgemm(ctx, false, true, P, ic, oc, dout, oc, weight, oc, din_accumulate ? 1.0f : 0.0f, din, ic);
+}
+
+void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
+             int64_t lda, float* out, int64_t out_stride, int rows, int group, bool accumulate) {
+    const int width = conv.out_channels / conv.mask.groups;
+    const int o0 = group * width;
+    for (int r = 0; r < rows; ++r) {
+        float* o = out + r * out_stride + o0;
+        if (accumulate) {
+            for (int j = 0; j < width; ++j) o[j] += bias[o0 + j];
+        } else {
+            std::memcpy(o, bias + o0, sizeof(float) * width);
+        }
+    }
+    sgemm(false, false, rows, width, static_cast<int>(conv.packed_rows()), a, static_cast<int>(lda),
+          weight + o0, conv.out_channels, 1.0f, out + o0, static_cast<int>(out_stride));
+}
+
+}  // namespace cpu
+}  // namespace pixelcnn

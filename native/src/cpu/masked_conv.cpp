@@ -1,0 +1,133 @@
+// The k x k masked convolution: an im2col over live taps only (a 7x7 type A kernel gathers 24
+// of its 49 taps), then one GEMM with the packed weight; the backward pass is the two GEMMs of
+// the weight and input gradients and a scatter of the gathered gradient back to the input.
+#include <cstring>
+
+#include "gemm.h"
+#include "ops.h"
+
+namespace pixelcnn {
+namespace cpu {
+
+namespace {
+
+// col (P, taps*IC): for each output position the input channels at each live tap, zero outside.
+void gather_live_taps(const Context& ctx, const net::MaskedConv& conv, const float* in, float* col, Shape s) {
+    const int ic = conv.in_channels;
+    const int64_t k_total = conv.packed_rows();
+    ctx.threads().parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi; ++row) {
+            const int n = static_cast<int>(row / s.height), y = static_cast<int>(row % s.height);
+            for (int x = 0; x < s.width; ++x) {
+                float* dst = col + (row * s.width + x) * k_total;
+                for (int t = 0; t < conv.taps; ++t, dst += ic) {
+                    const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
+                    if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) {
+                        std::memset(dst, 0, sizeof(float) * ic);
+                    } else {
+                        const float* src = in + ((static_cast<int64_t>(n) * s.height + sy) * s.width + sx) * ic;
+                        std::memcpy(dst, src, sizeof(float) * ic);
+                    }
+                }
+            }
+        }
+    }, 1);
+}
+
+// din (P, IC) (+)= dcol scattered back: output p's tap t came from input p + offset(t). Walks
+// dcol in order (each row read once, whole) and adds into the few input rows around p, which
+// stay in cache; images are split across threads, and no tap crosses an image, so threads never
+// write the same row.
+void scatter_live_taps(const Context& ctx, const net::MaskedConv& conv, const float* dcol, float* din,
+                       bool accumulate, Shape s) {
+    const int ic = conv.in_channels;
+    const int64_t k_total = conv.packed_rows();
+    const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+    ctx.threads().parallel_for(0, s.count, [&](int64_t lo, int64_t hi) {
+        if (!accumulate) std::memset(din + lo * plane * ic, 0, sizeof(float) * (hi - lo) * plane * ic);
+        for (int64_t n = lo; n < hi; ++n) {
+            for (int y = 0; y < s.height; ++y) {
+                for (int x = 0; x < s.width; ++x) {
+                    const float* src = dcol + ((n * s.height + y) * s.width + x) * k_total;
+                    for (int t = 0; t < conv.taps; ++t, src += ic) {
+                        const int iy = y + conv.tap_dy[t], ix = x + conv.tap_dx[t];
+                        if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
+                        float* dst = din + ((n * s.height + iy) * s.width + ix) * ic;
+                        for (int q = 0; q < ic; ++q) dst[q] += src[q];
+                    }
+                }
+            }
+        }
+    });
+}
+
+}  // namespace
+
+void start_from_bias(const Context& ctx, const float* bias, float* out, int64_t rows, int oc, bool accumulate) {
+    ctx.threads().parallel_for(0, rows, [&](int64_t lo, int64_t hi) {
+        for (int64_t p = lo; p < hi; ++p) {
+            float* o = out + p * oc;
+            if (accumulate) {
+                for (int j = 0; j < oc; ++j) o[j] += bias[j];
+            } else {
+                std::memcpy(o, bias, sizeof(float) * oc);
+            }
+        }
+    }, kGrain / (oc > 0 ? oc : 1) + 1);
+}
+
+void zero_masked_centre(const net::MaskedConv& conv, float* dweight) {
+    if (!conv.centre_live) return;
+    // Masked centre entries stay exactly zero: their gradient is zero by definition.
+    float* centre = dweight + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * conv.out_channels;
+    for (size_t i = 0; i < conv.centre_mask.size(); ++i)
+        if (conv.centre_mask[i] == 0.0f) centre[i] = 0.0f;
+}
+
+void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                         const float* bias, const float* in, float* out, Shape s, bool accumulate,
+                         float* col) {
+    const int64_t P = s.positions();
+    const int oc = conv.out_channels;
+    const int k_total = static_cast<int>(conv.packed_rows());
+    // Start from the bias (plus the residual when accumulating), then GEMM with beta = 1.
+    start_from_bias(ctx, bias, out, P, oc, accumulate);
+    gather_live_taps(ctx, conv, in, col, s);
+    parallel_sgemm(ctx, false, false, static_cast<int>(P), oc, k_total, col, k_total, weight, oc, 1.0f, out, oc);
+}
+
+void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                          const float* in, const float* dout, float* din, bool din_accumulate,
+                          float* dweight, float* dbias, Shape s, float* col, const float* ones) {
+    const int P = static_cast<int>(s.positions());
+    const int oc = conv.out_channels;
+    const int k_total = static_cast<int>(conv.packed_rows());
+    sgemv_t(P, oc, dout, oc, ones, dbias);  // dbias = dout^T . 1
+    gather_live_taps(ctx, conv, in, col, s);
+    parallel_sgemm(ctx, true, false, k_total, oc, P, col, k_total, dout, oc, 0.0f, dweight, oc);  // col^T . dout
+    zero_masked_centre(conv, dweight);
+    if (din == nullptr) return;
+    // din = scatter(dout . weight^T), through col (the gathered input is no longer needed).
+    parallel_sgemm(ctx, false, true, P, k_total, oc, dout, oc, weight, oc, 0.0f, col, k_total);
+    scatter_live_taps(ctx, conv, col, din, din_accumulate, s);
+}
+
+void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y, int x,
+                           float* col, int64_t col_stride) {
+    const int ic = conv.in_channels;
+    for (int n = n0; n < n1; ++n) {
+        float* dst = col + n * col_stride;
+        for (int t = 0; t < conv.taps; ++t, dst += ic) {
+            const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
+            // sy <= y always (the sampler refuses kernels that read later rows).
+            if (sy < 0 || sx < 0 || sx >= in.width) {
+                std::memset(dst, 0, sizeof(float) * ic);
+            } else {
+                std::memcpy(dst, in.at(n, sy, sx), sizeof(float) * ic);
+            }
+        }
+    }
+}
+
+}  // namespace cpu
+}  // namespace pixelcnn

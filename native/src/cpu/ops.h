@@ -1,0 +1,83 @@
+// The CPU backend's ops, one file per family:
+//   masked_conv.cpp  k x k masked convolution: im2col over live taps, GEMM, scatter
+//   conv1x1.cpp      1 x 1 convolution: a GEMM
+//   activations.cpp  ReLU
+//   loss.cpp         Bernoulli and categorical negative log-likelihood
+//   adam.cpp         Adam and the gradient norm
+//   pixels.cpp       network input from images, and drawing sampled values
+//   gemm*.cpp        the GEMMs all of the above multiply with (gemm.h)
+// reference.h holds plain loops of the same ops: the truth these are tested against.
+// Conventions are those of backend.h; every op runs on the context's thread pool, except the
+// *_at ops of the cached sampler, which run single-threaded inside one share of images.
+#pragma once
+
+#include <cstdint>
+
+#include "../backend.h"
+#include "../core/thread_pool.h"
+#include "../net/graph.h"
+
+namespace pixelcnn {
+namespace cpu {
+
+// Loops over positions give each thread chunks of at least this many elements.
+const int64_t kGrain = 4096;
+
+// What every CPU op runs on.
+struct Context {
+    ThreadPool* pool = nullptr;
+    ThreadPool& threads() const { return *pool; }
+};
+
+// ---- masked_conv.cpp ----
+void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                         const float* bias, const float* in, float* out, Shape s, bool accumulate,
+                         float* col);
+void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                          const float* in, const float* dout, float* din, bool din_accumulate,
+                          float* dweight, float* dbias, Shape s, float* col, const float* ones);
+void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y,
+                           int x, float* col, int64_t col_stride);
+// Shared by both convolutions: out (rows, OC) = bias (or += bias), ahead of a GEMM with beta 1;
+// and the zeroing of masked centre entries of a weight gradient.
+void start_from_bias(const Context& ctx, const float* bias, float* out, int64_t rows, int oc,
+                     bool accumulate);
+void zero_masked_centre(const net::MaskedConv& conv, float* dweight);
+
+// ---- conv1x1.cpp ----
+void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                     const float* bias, const float* in, float* out, Shape s, bool accumulate);
+void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
+                      const float* in, const float* dout, float* din, bool din_accumulate,
+                      float* dweight, float* dbias, Shape s, const float* ones);
+// One position of `rows` images, columns of channel group `group` (either convolution: a is
+// the input at the position for a 1x1, the gathered taps for a k x k).
+void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
+             int64_t lda, float* out, int64_t out_stride, int rows, int group, bool accumulate);
+
+// ---- activations.cpp ----
+void relu_forward(const Context& ctx, const float* in, float* out, int64_t n);
+void relu_backward(const Context& ctx, const float* out, const float* dout, float* din, int64_t n,
+                   bool accumulate);
+void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
+             int width);
+
+// ---- loss.cpp ----
+void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
+                   int channels, double* row_nll, float* dlogits, float grad_scale);
+void categorical_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
+                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale);
+
+// ---- adam.cpp ----
+void adam_update(const Context& ctx, float* param, const float* grad, float* m, float* v, int64_t n,
+                 const AdamStep& step);
+double sum_squares(const Context& ctx, const float* x, int64_t n);
+
+// ---- pixels.cpp ----
+void encode_input(const Context& ctx, const unsigned char* images, float* x, Shape s, int channels,
+                  float input_scale);
+void draw_at(const DrawSpec& spec, const CacheView& logits, const CacheView& input, int n0, int n1,
+             int y, int x, int channel);
+
+}  // namespace cpu
+}  // namespace pixelcnn

@@ -1,0 +1,124 @@
+#include "execute.h"
+
+#include "core/check.h"
+#include "sampler_impl.h"
+
+namespace pixelcnn {
+namespace exec {
+
+using net::Node;
+using net::Op;
+
+void forward(ModelImpl& m, const unsigned char* images, int count) {
+    Backend& be = *m.backend;
+    const Shape s = m.shape(count);
+    const int64_t P = s.positions();
+    float* col = m.at(m.plan.col);
+    for (const Node& n : m.graph.nodes) {
+        switch (n.op) {
+            case Op::EncodeInput:
+                be.encode_input(images, m.value(n.output), s, m.cfg.channels, m.input_scale());
+                break;
+            case Op::MaskedConv:
+                be.masked_conv_forward(m.graph.conv_of(n), m.weight(n), m.bias(n), m.value(n.input),
+                                       m.value(n.output), s, n.accumulate, col);
+                break;
+            case Op::Conv1x1:
+                be.conv1x1_forward(m.graph.conv_of(n), m.weight(n), m.bias(n), m.value(n.input),
+                                   m.value(n.output), s, n.accumulate);
+                break;
+            case Op::Relu:
+                be.relu_forward(m.value(n.input), m.value(n.output), P * m.graph.buffers[n.output].channels);
+                break;
+            case Op::BernoulliNll:
+            case Op::CategoricalNll:
+                break;  // exec::loss
+        }
+    }
+}
+
+double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale) {
+    Backend& be = *m.backend;
+    const Shape s = m.shape(count);
+    double* rows = m.row_nll.data();
+    for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
+        const Node& n = m.graph.nodes[k];
+        float* dlogits = with_grad ? m.at(m.plan.grad_in[k]) : nullptr;
+        if (n.op == Op::BernoulliNll) {
+            be.bernoulli_nll(m.value(n.input), images, s, m.cfg.channels, rows, dlogits, grad_scale);
+        } else if (n.op == Op::CategoricalNll) {
+            be.categorical_nll(m.value(n.input), images, s, m.cfg.channels, m.cfg.levels, rows, dlogits, grad_scale);
+        }
+    }
+    double total = 0.0;
+    for (int64_t r = 0; r < static_cast<int64_t>(count) * m.cfg.height; ++r) total += rows[r];
+    return total;
+}
+
+void backward(ModelImpl& m, int count) {
+    Backend& be = *m.backend;
+    const Shape s = m.shape(count);
+    const int64_t P = s.positions();
+    float* col = m.at(m.plan.col);
+    const float* ones = m.at(m.plan.ones);
+    for (size_t k = m.graph.nodes.size(); k-- > 0;) {
+        const Node& n = m.graph.nodes[k];
+        float* dout = m.at(m.plan.grad_out[k]);
+        float* din = m.at(m.plan.grad_in[k]);
+        const bool din_accumulate = m.plan.grad_in_accumulate[k];
+        switch (n.op) {
+            case Op::MaskedConv:
+                be.masked_conv_backward(m.graph.conv_of(n), m.weight(n), m.value(n.input), dout, din,
+                                        din_accumulate, m.dweight(n), m.dbias(n), s, col, ones);
+                break;
+            case Op::Conv1x1:
+                be.conv1x1_backward(m.graph.conv_of(n), m.weight(n), m.value(n.input), dout, din, din_accumulate,
+                                    m.dweight(n), m.dbias(n), s, ones);
+                break;
+            case Op::Relu:
+                if (din) be.relu_backward(m.value(n.output), dout, din, P * m.graph.buffers[n.output].channels,
+                                          din_accumulate);
+                break;
+            case Op::EncodeInput:
+            case Op::BernoulliNll:
+            case Op::CategoricalNll:
+                break;  // no parameters; the loss's gradient came with exec::loss
+        }
+    }
+}
+
+void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group) {
+    ModelImpl& m = s.m;
+    Backend& be = *m.backend;
+    switch (n.op) {
+        case Op::MaskedConv: {
+            const CacheView& out = s.caches[n.output];
+            be.masked_conv_gather_at(m.graph.conv_of(n), s.caches[n.input], n0, n1, y, x, s.col.f(), s.col_stride);
+            be.conv_at(m.graph.conv_of(n), m.weight(n), m.bias(n), s.col.f() + n0 * s.col_stride, s.col_stride,
+                       out.at(n0, y, x), out.image_stride(), n1 - n0, group, n.accumulate);
+            break;
+        }
+        case Op::Conv1x1: {
+            const CacheView& in = s.caches[n.input];
+            const CacheView& out = s.caches[n.output];
+            be.conv_at(m.graph.conv_of(n), m.weight(n), m.bias(n), in.at(n0, y, x), in.image_stride(),
+                       out.at(n0, y, x), out.image_stride(), n1 - n0, group, n.accumulate);
+            break;
+        }
+        case Op::Relu: {
+            const CacheView& in = s.caches[n.input];
+            const CacheView& out = s.caches[n.output];
+            const int width = out.channels / m.cfg.channels;
+            be.relu_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0,
+                       group * width, width);
+            break;
+        }
+        case Op::EncodeInput:
+        case Op::BernoulliNll:
+        case Op::CategoricalNll:
+            break;  // the sampler feeds the input and draws from the logits itself
+    }
+}
+
+}  // namespace exec
+}  // namespace pixelcnn

@@ -1,0 +1,26 @@
+// The graph walks: forward is the node list in order, backward the same list in reverse, and a
+// sampler step the list in order at one position. Each walk maps a node to its backend op in
+// one switch here; nothing else dispatches ops.
+#pragma once
+
+#include "model_impl.h"
+
+namespace pixelcnn {
+
+class SamplerImpl;
+
+namespace exec {
+
+// Every node's activations for `count` images (count <= m.capacity).
+void forward(ModelImpl& m, const unsigned char* images, int count);
+// The loss node over the current logits: per-row nats into m.row_nll and, with_grad, the
+// logits' gradient of grad_scale * total nats. Returns the total nats.
+double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale);
+// Parameter gradients (and the activations' on the way) from the logits' gradient.
+void backward(ModelImpl& m, int count);
+// Node n's output at (y, x) for images n0..n1, columns of channel group `group`, from the
+// sampler's caches.
+void step(SamplerImpl& s, const net::Node& n, int n0, int n1, int y, int x, int group);
+
+}  // namespace exec
+}  // namespace pixelcnn

@@ -1,0 +1,278 @@
+#include "graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "../core/check.h"
+
+namespace pixelcnn {
+namespace net {
+
+MaskedConv make_masked_conv(int in_channels, int out_channels, const MaskSpec& mask) {
+    PCNN_ASSERT(mask.kh >= 1 && mask.kw >= 1);
+    PCNN_ASSERT(mask.anchor_y >= 0 && mask.anchor_x >= 0 && mask.anchor_x < mask.kw);
+    PCNN_ASSERT(mask.groups >= 1 && in_channels % mask.groups == 0 && out_channels % mask.groups == 0);
+    MaskedConv conv;
+    conv.in_channels = in_channels;
+    conv.out_channels = out_channels;
+    conv.mask = mask;
+    const bool anchor_in_kernel = mask.anchor_y < mask.kh;
+    // Every tap but the anchor, in raster order: all of them for a full mask, those before the
+    // anchor for types A and B.
+    for (int i = 0; i < mask.kh; ++i) {
+        for (int j = 0; j < mask.kw; ++j) {
+            const int dy = i - mask.anchor_y, dx = j - mask.anchor_x;
+            if (dy == 0 && dx == 0) continue;
+            const bool before = dy < 0 || (dy == 0 && dx < 0);
+            if (mask.type == MaskType::Full || before) {
+                conv.tap_dy.push_back(dy);
+                conv.tap_dx.push_back(dx);
+            }
+        }
+    }
+    // The anchor: every pair for a full mask, else earlier channel groups (type A) or earlier
+    // and its own group (type B).
+    if (anchor_in_kernel) {
+        std::vector<float> live_pairs(static_cast<size_t>(in_channels) * out_channels, 0.0f);
+        bool any_live = false;
+        for (int q = 0; q < in_channels; ++q) {
+            const int gq = channel_group(q, in_channels, mask.groups);
+            for (int o = 0; o < out_channels; ++o) {
+                const int go = channel_group(o, out_channels, mask.groups);
+                const bool live = mask.type == MaskType::Full ? true
+                                  : mask.type == MaskType::A  ? gq < go
+                                                              : gq <= go;
+                live_pairs[static_cast<size_t>(q) * out_channels + o] = live ? 1.0f : 0.0f;
+                any_live = any_live || live;
+            }
+        }
+        if (any_live) {
+            conv.centre_live = true;
+            conv.tap_dy.push_back(0);
+            conv.tap_dx.push_back(0);
+            conv.centre_mask = std::move(live_pairs);
+        }
+    }
+    conv.taps = static_cast<int>(conv.tap_dy.size());
+    return conv;
+}
+
+double MaskedConv::live_macs() const {
+    double macs = static_cast<double>(taps - (centre_live ? 1 : 0)) * in_channels * out_channels;
+    for (float live : centre_mask) macs += live;
+    return macs;
+}
+
+int64_t TensorInfo::dense_size() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+const char* op_name(Op op) {
+    switch (op) {
+        case Op::EncodeInput: return "encode_input";
+        case Op::MaskedConv: return "masked_conv";
+        case Op::Conv1x1: return "conv1x1";
+        case Op::Relu: return "relu";
+        case Op::BernoulliNll: return "bernoulli_nll";
+        case Op::CategoricalNll: return "categorical_nll";
+    }
+    return "?";
+}
+
+int Graph::add_buffer(const std::string& name, int channels, bool needs_grad) {
+    PCNN_ASSERT(channels > 0);
+    buffers.push_back({name, channels, needs_grad});
+    return static_cast<int>(buffers.size()) - 1;
+}
+
+void Graph::add_encode(int output) {
+    Node n;
+    n.op = Op::EncodeInput;
+    n.name = "encode";
+    n.output = output;
+    nodes.push_back(n);
+    input_buffer = output;
+}
+
+void Graph::add_conv(const std::string& name, int input, int output, const MaskSpec& mask,
+                     bool accumulate) {
+    MaskedConv conv = make_masked_conv(buffers[input].channels, buffers[output].channels, mask);
+    // PyTorch's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with
+    // fan_in counted over live taps; the conv's index is its generator stream.
+    const float bound = 1.0f / std::sqrt(static_cast<float>(conv.packed_rows()));
+    const uint32_t stream = static_cast<uint32_t>(convs.size());
+    Node n;
+    n.op = conv.pointwise() ? Op::Conv1x1 : Op::MaskedConv;
+    n.name = name;
+    n.input = input;
+    n.output = output;
+    n.accumulate = accumulate;
+    n.conv = static_cast<int>(convs.size());
+    TensorInfo w;
+    w.name = name + ".weight";
+    w.shape = {conv.out_channels, conv.in_channels, mask.kh, mask.kw};
+    w.layout = TensorInfo::PackedConvWeight;
+    w.conv = n.conv;
+    w.offset = param_floats;
+    w.size = conv.weight_size();
+    w.init_bound = bound;
+    w.init_stream = stream;
+    w.init_tag = 0x57u;
+    param_floats += w.size;
+    TensorInfo b;
+    b.name = name + ".bias";
+    b.shape = {conv.out_channels};
+    b.offset = param_floats;
+    b.size = conv.out_channels;
+    b.init_bound = bound;
+    b.init_stream = stream;
+    b.init_tag = 0xB1u;
+    param_floats += b.size;
+    n.weight = static_cast<int>(tensors.size());
+    tensors.push_back(w);
+    n.bias = static_cast<int>(tensors.size());
+    tensors.push_back(b);
+    convs.push_back(std::move(conv));
+    nodes.push_back(n);
+}
+
+void Graph::add_relu(int input, int output) {
+    PCNN_ASSERT(buffers[input].channels == buffers[output].channels);
+    Node n;
+    n.op = Op::Relu;
+    n.name = "relu(" + buffers[input].name + ")";
+    n.input = input;
+    n.output = output;
+    nodes.push_back(n);
+}
+
+void Graph::add_loss(Op loss, int logits) {
+    PCNN_ASSERT(loss == Op::BernoulliNll || loss == Op::CategoricalNll);
+    Node n;
+    n.op = loss;
+    n.name = op_name(loss);
+    n.input = logits;
+    nodes.push_back(n);
+    logits_buffer = logits;
+}
+
+double Graph::forward_flops_per_position() const {
+    double macs = 0;
+    for (const Node& n : nodes)
+        if (n.conv >= 0) macs += convs[n.conv].live_macs();
+    return 2.0 * macs;
+}
+
+double Graph::training_flops_per_position() const {
+    double macs = 0;
+    for (const Node& n : nodes)
+        if (n.conv >= 0) macs += convs[n.conv].live_macs() * (buffers[n.input].needs_grad ? 3 : 2);
+    return 2.0 * macs;
+}
+
+int64_t conv_scratch_floats(const MaskedConv& conv, int64_t positions) {
+    return conv.pointwise() ? 0 : positions * conv.packed_rows();
+}
+
+namespace {
+
+int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+// Gradient slots by width, reused once freed: the backward walk's liveness, simulated.
+class GradSlots {
+public:
+    GradSlots(const Graph& g, int64_t positions, int64_t* cursor)
+        : g_(g), positions_(positions), cursor_(cursor), live_(g.buffers.size(), -1) {}
+
+    int64_t live(int buffer) const { return live_[buffer]; }
+    // The gradient of `buffer` starts: take a free slot of its width, or a new one.
+    int64_t start(int buffer) {
+        const int width = g_.buffers[buffer].channels;
+        std::vector<int64_t>& free = free_[width];
+        int64_t slot;
+        if (!free.empty()) {
+            slot = free.back();
+            free.pop_back();
+        } else {
+            slot = *cursor_;
+            *cursor_ += round16(positions_ * width);
+        }
+        live_[buffer] = slot;
+        return slot;
+    }
+    // The gradient of `buffer` is consumed: its slot is free for the next one of that width.
+    void end(int buffer) {
+        free_[g_.buffers[buffer].channels].push_back(live_[buffer]);
+        live_[buffer] = -1;
+    }
+
+private:
+    const Graph& g_;
+    int64_t positions_;
+    int64_t* cursor_;
+    std::vector<int64_t> live_;
+    std::map<int, std::vector<int64_t>> free_;
+};
+
+}  // namespace
+
+ArenaPlan plan_arena(const Graph& g, int64_t positions) {
+    ArenaPlan plan;
+    plan.positions = positions;
+    int64_t cursor = 0;
+    // Every activation is kept for the backward pass.
+    for (const BufferInfo& b : g.buffers) {
+        plan.value.push_back(cursor);
+        cursor += round16(positions * b.channels);
+    }
+    // Gradients: walk the nodes in reverse as execute.cpp's backward does. The loss starts the
+    // logits' gradient; a node reading the gradient of its output writes that of its input
+    // (adding to it if an earlier reader, later in the walk, already started it); a node that
+    // overwrote its output ends that gradient, one that added to it (a residual) passes it on.
+    const size_t N = g.nodes.size();
+    plan.grad_in.assign(N, -1);
+    plan.grad_out.assign(N, -1);
+    plan.grad_in_accumulate.assign(N, false);
+    GradSlots slots(g, positions, &cursor);
+    for (size_t k = N; k-- > 0;) {
+        const Node& n = g.nodes[k];
+        switch (n.op) {
+            case Op::BernoulliNll:
+            case Op::CategoricalNll:
+                plan.grad_in[k] = slots.start(n.input);
+                break;
+            case Op::EncodeInput:
+                break;
+            case Op::MaskedConv:
+            case Op::Conv1x1:
+            case Op::Relu: {
+                PCNN_ASSERT(slots.live(n.output) >= 0);  // the output feeds the loss
+                plan.grad_out[k] = slots.live(n.output);
+                const bool in_place = n.input == n.output;
+                if (!in_place && g.buffers[n.input].needs_grad) {
+                    plan.grad_in_accumulate[k] = slots.live(n.input) >= 0;
+                    plan.grad_in[k] = plan.grad_in_accumulate[k] ? slots.live(n.input) : slots.start(n.input);
+                } else if (in_place) {
+                    plan.grad_in[k] = plan.grad_out[k];
+                }
+                if (!in_place && !n.accumulate) slots.end(n.output);
+                break;
+            }
+        }
+    }
+    int64_t scratch = 0;
+    for (const MaskedConv& conv : g.convs) scratch = std::max(scratch, conv_scratch_floats(conv, positions));
+    plan.col = cursor;
+    plan.col_floats = scratch;
+    cursor += round16(scratch);
+    plan.ones = cursor;
+    cursor += round16(positions);
+    plan.total_floats = cursor;
+    return plan;
+}
+
+}  // namespace net
+}  // namespace pixelcnn

@@ -1,0 +1,482 @@
+// Every op of the CPU backend against the CPU reference (cpu/reference.h), forward and
+// backward, and every backward of the reference against central finite differences in double;
+// the GEMM kernels (AVX-512 where the CPU has it, the portable fallback, the BLAS when built
+// with one) against the reference on ragged shapes, both transposes, beta 0 and 1.
+//
+// Tolerances are written abs + |ref| * eps, per check, with how they were chosen.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu/blas.h"
+#include "cpu/gemm.h"
+#include "cpu/ops.h"
+#include "cpu/reference.h"
+#include "expect.h"
+#include "net/graph.h"
+
+using pixelcnn::Shape;
+using pixelcnn::net::MaskedConv;
+using pixelcnn::net::MaskSpec;
+using pixelcnn::net::MaskType;
+namespace cpu = pixelcnn::cpu;
+namespace ref = pixelcnn::ref;
+using Floats = std::vector<float>;
+using Doubles = std::vector<double>;
+
+static std::mt19937 rng(2024);
+
+static Floats uniform(size_t n, float lo, float hi) {
+    std::uniform_real_distribution<float> d(lo, hi);
+    Floats v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+static Doubles widen(const Floats& v) { return Doubles(v.begin(), v.end()); }
+
+// Worst violation of |got - want| <= abs + |want| * eps, as a ratio (<= 1 passes).
+template <class A, class B>
+static double worst_ratio(const A& got, const B& want, double abs, double eps) {
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        const double err = std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+        worst = std::fmax(worst, err / (abs + std::fabs(static_cast<double>(want[i])) * eps));
+    }
+    return worst;
+}
+
+// EXPECT_CLOSE(got, want, abs, eps, "what %d", args...): every element within tolerance.
+#define EXPECT_CLOSE(got, want, abs, eps, fmt, ...)                                        \
+    do {                                                                                   \
+        const double ratio_ = worst_ratio(got, want, abs, eps);                            \
+        EXPECT(ratio_ <= 1.0, "error %.3g x tolerance: " fmt, ratio_, __VA_ARGS__);        \
+        worst_seen = std::fmax(worst_seen, ratio_);                                        \
+    } while (0)
+
+static double worst_seen = 0;  // largest error/tolerance ratio over the run, printed at the end
+
+// ------------------------------------------------------------------------------------ GEMM
+
+using GemmFn = void (*)(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int);
+
+static void check_gemm_kernel(const char* name, GemmFn gemm) {
+    int cases = 0;
+    for (int M : {1, 7, 13, 50})
+        for (int N : {1, 15, 33, 64, 70, 130})
+            for (int K : {1, 9, 300, 513})
+                for (int ta = 0; ta < 2; ++ta)
+                    for (int tb = 0; tb < 2; ++tb)
+                        for (float beta : {0.0f, 1.0f}) {
+                            // Leading dimensions wider than the matrices, to catch stride mistakes.
+                            const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+                            const Floats A = uniform(static_cast<size_t>(ta ? K : M) * lda, 0.5f, 1.5f);
+                            const Floats B = uniform(static_cast<size_t>(tb ? N : K) * ldb, 0.5f, 1.5f);
+                            Floats C = uniform(static_cast<size_t>(M) * ldc, 0.5f, 1.5f);
+                            Doubles want = widen(C);
+                            gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+                            const Doubles Ad = widen(A), Bd = widen(B);
+                            ref::gemm<double>(ta, tb, M, N, K, Ad.data(), lda, Bd.data(), ldb, beta, want.data(), ldc);
+                            // Positive inputs, so no cancellation: float sums of K <= 513 products of
+                            // values near 1 carry a relative error of a few 1e-7 when summed in blocks
+                            // (measured worst 1.1e-6 with OpenBLAS, the kernels ours less); 1e-5 leaves
+                            // room and still catches a single wrong product (>= 1/513 = 2e-3).
+                            // The padding columns of C are compared too: they must stay untouched.
+                            EXPECT_CLOSE(C, want, 1e-6, 1e-5, "%s gemm M=%d N=%d K=%d ta=%d tb=%d beta=%g", name, M, N, K,
+                                         ta, tb, beta);
+                            ++cases;
+                        }
+    std::printf("gemm %s: %d shapes against the double reference\n", name, cases);
+}
+
+// A row of C must not depend on how many rows are multiplied with it (cached sampling
+// multiplies one position where the forward pass multiplies a whole batch).
+static void check_gemm_row_independence(const char* name, GemmFn gemm) {
+    for (int N : {9, 40, 64, 100}) {
+        const int M = 37, K = 301;
+        const Floats A = uniform(static_cast<size_t>(M) * K, -1, 1), B = uniform(static_cast<size_t>(K) * N, -1, 1);
+        Floats whole(static_cast<size_t>(M) * N, 0.0f), rows(whole.size(), 0.0f);
+        gemm(false, false, M, N, K, A.data(), K, B.data(), N, 0.0f, whole.data(), N);
+        for (int i = 0; i < M; ++i) gemm(false, false, 1, N, K, A.data() + i * K, K, B.data(), N, 0.0f, rows.data() + i * N, N);
+        EXPECT(whole == rows, "%s gemm: rows differ when multiplied one at a time (N=%d)", name, N);
+    }
+}
+
+static void check_gemm() {
+    check_gemm_kernel("fallback", cpu::sgemm_fallback);
+    check_gemm_row_independence("fallback", cpu::sgemm_fallback);
+    if (cpu::gemm_available(cpu::GemmKernel::Avx512)) {
+        check_gemm_kernel("avx512", cpu::sgemm_avx512);
+        check_gemm_row_independence("avx512", cpu::sgemm_avx512);
+    } else {
+        std::printf("gemm avx512: this CPU has no AVX-512F; the kernel is not reachable here\n");
+    }
+    if (cpu::gemm_available(cpu::GemmKernel::Blas)) check_gemm_kernel("blas", cpu::blas_sgemm);
+    std::printf("active gemm: %s\n", cpu::gemm_description().c_str());
+    // The threaded split (rows, or columns when M is small) gives the single call's result.
+    pixelcnn::ThreadPool pool(3);
+    cpu::Context ctx{&pool};
+    for (int M : {5, 200})
+        for (int ta = 0; ta < 2; ++ta) {
+            const int N = 70, K = 90;
+            const Floats A = uniform(static_cast<size_t>(M) * K, -1, 1), B = uniform(static_cast<size_t>(K) * N, -1, 1);
+            Floats one(static_cast<size_t>(M) * N), split(one.size());
+            cpu::sgemm(ta, false, M, N, K, A.data(), ta ? M : K, B.data(), N, 0.0f, one.data(), N);
+            cpu::parallel_sgemm(ctx, ta, false, M, N, K, A.data(), ta ? M : K, B.data(), N, 0.0f, split.data(), N);
+            EXPECT(one == split, "parallel_sgemm differs from sgemm (M=%d ta=%d)", M, ta);
+        }
+}
+
+// ------------------------------------------------------------------------- convolutions
+
+struct ConvCase {
+    const char* name;
+    int in, out;
+    MaskSpec mask;
+};
+
+static std::vector<ConvCase> conv_cases() {
+    return {
+        {"3x3 B", 4, 5, MaskSpec::square(3, MaskType::B, 1)},
+        {"5x5 A", 2, 6, MaskSpec::square(5, MaskType::A, 1)},
+        {"7x7 A colour", 3, 6, MaskSpec::square(7, MaskType::A, 3)},
+        {"3x3 B colour", 6, 9, MaskSpec::square(3, MaskType::B, 3)},
+        {"1x1 B", 5, 7, MaskSpec::square(1, MaskType::B, 1)},
+        {"1x1 B colour", 6, 12, MaskSpec::square(1, MaskType::B, 3)},
+        // Gated PixelCNN's stacks: a 2 x 3 vertical kernel over the rows above (anchor below
+        // it, every tap live), and a 1 x 2 horizontal kernel ending at the pixel.
+        {"2x3 vertical", 4, 4, MaskSpec{2, 3, 2, 1, MaskType::Full, 1}},
+        {"1x2 horizontal A colour", 3, 6, MaskSpec{1, 2, 0, 1, MaskType::A, 3}},
+        {"1x2 horizontal B", 4, 4, MaskSpec{1, 2, 0, 1, MaskType::B, 1}},
+    };
+}
+
+// Random packed weight with its masked centre entries at zero (the engine's invariant).
+static Floats conv_weight(const MaskedConv& conv) {
+    Floats w = uniform(static_cast<size_t>(conv.weight_size()), -0.5f, 0.5f);
+    cpu::zero_masked_centre(conv, w.data());
+    return w;
+}
+
+// The fast op of the conv's kind.
+static void fast_forward(const cpu::Context& ctx, const MaskedConv& conv, const Floats& w, const Floats& b,
+                         const Floats& in, Floats& out, Shape s, bool accumulate) {
+    Floats col(static_cast<size_t>(pixelcnn::net::conv_scratch_floats(conv, s.positions())) + 1);
+    if (conv.pointwise()) {
+        cpu::conv1x1_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate);
+    } else {
+        cpu::masked_conv_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate, col.data());
+    }
+}
+
+static void fast_backward(const cpu::Context& ctx, const MaskedConv& conv, const Floats& w, const Floats& in,
+                          const Floats& dout, Floats& din, bool din_accumulate, Floats& dw, Floats& db, Shape s) {
+    Floats col(static_cast<size_t>(pixelcnn::net::conv_scratch_floats(conv, s.positions())) + 1);
+    Floats ones(static_cast<size_t>(s.positions()), 1.0f);
+    if (conv.pointwise()) {
+        cpu::conv1x1_backward(ctx, conv, w.data(), in.data(), dout.data(), din.data(), din_accumulate, dw.data(),
+                              db.data(), s, ones.data());
+    } else {
+        cpu::masked_conv_backward(ctx, conv, w.data(), in.data(), dout.data(), din.data(), din_accumulate, dw.data(),
+                                  db.data(), s, col.data(), ones.data());
+    }
+}
+
+static void check_conv_against_reference(const cpu::Context& ctx, const ConvCase& cc) {
+    const MaskedConv conv = pixelcnn::net::make_masked_conv(cc.in, cc.out, cc.mask);
+    const Shape s{2, 6, 5};
+    const size_t P = static_cast<size_t>(s.positions());
+    const Floats w = conv_weight(conv), b = uniform(conv.out_channels, -0.5f, 0.5f);
+    const Floats in = uniform(P * cc.in, -1, 1), dout = uniform(P * cc.out, -1, 1);
+    const Doubles wd = widen(w), bd = widen(b), ind = widen(in), doutd = widen(dout);
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        const Floats start = uniform(P * cc.out, -1, 1);
+        Floats out(start);
+        Doubles want = widen(start);
+        fast_forward(ctx, conv, w, b, in, out, s, accumulate);
+        ref::masked_conv_forward<double>(conv, wd.data(), bd.data(), ind.data(), want.data(), s, accumulate);
+        // Sums of at most 7*7*3 = 147 float products of magnitude <= 0.5: float rounding stays
+        // below 1e-6 absolute (measured 2.4e-7); 1e-5 + 1e-5 relative is ten times that.
+        EXPECT_CLOSE(out, want, 1e-5, 1e-5, "%s forward (accumulate %d)", cc.name, accumulate);
+    }
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        const Floats din_start = uniform(P * cc.in, -1, 1);
+        Floats din(din_start), dw(static_cast<size_t>(conv.weight_size())), db(cc.out);
+        Doubles din_want = widen(din_start), dw_want(dw.size()), db_want(db.size());
+        fast_backward(ctx, conv, w, in, dout, din, accumulate, dw, db, s);
+        ref::masked_conv_backward<double>(conv, wd.data(), ind.data(), doutd.data(), din_want.data(), accumulate,
+                                          dw_want.data(), db_want.data(), s);
+        // Weight and bias gradients sum over all 60 positions (products <= 1), input gradients
+        // over taps x outputs: float rounding measured below 1e-6; tolerance 1e-5 + 1e-5 relative.
+        EXPECT_CLOSE(dw, dw_want, 1e-5, 1e-5, "%s dweight", cc.name);
+        EXPECT_CLOSE(db, db_want, 1e-5, 1e-5, "%s dbias", cc.name);
+        EXPECT_CLOSE(din, din_want, 1e-5, 1e-5, "%s dinput (accumulate %d)", cc.name, accumulate);
+    }
+    // Masked centre entries of the weight gradient are exactly zero.
+    if (conv.centre_live) {
+        Floats din(P * cc.in), dw(static_cast<size_t>(conv.weight_size())), db(cc.out);
+        fast_backward(ctx, conv, w, in, dout, din, false, dw, db, s);
+        const size_t centre = static_cast<size_t>(conv.taps - 1) * cc.in * cc.out;
+        for (size_t i = 0; i < conv.centre_mask.size(); ++i)
+            if (conv.centre_mask[i] == 0.0f) EXPECT(dw[centre + i] == 0.0f, "%s: masked gradient %zu nonzero", cc.name, i);
+    }
+}
+
+// L = sum(out * R) for fixed random R; its gradients are the backward op's with dout = R. The
+// convolution is linear in every argument, so central differences are exact but for rounding:
+// error ~ 1e-16 * |L| / h with |L| <~ 100 and h = 1e-4, about 1e-10; tolerance 1e-8 + 1e-8
+// relative.
+static void check_conv_finite_differences(const ConvCase& cc) {
+    const MaskedConv conv = pixelcnn::net::make_masked_conv(cc.in, cc.out, cc.mask);
+    const Shape s{2, 4, 5};
+    const size_t P = static_cast<size_t>(s.positions());
+    Doubles w = widen(conv_weight(conv)), b = widen(uniform(cc.out, -0.5f, 0.5f)), in = widen(uniform(P * cc.in, -1, 1));
+    const Doubles R = widen(uniform(P * cc.out, -1, 1));
+    auto loss = [&] {
+        Doubles out(P * cc.out);
+        ref::masked_conv_forward<double>(conv, w.data(), b.data(), in.data(), out.data(), s, false);
+        double L = 0;
+        for (size_t i = 0; i < out.size(); ++i) L += out[i] * R[i];
+        return L;
+    };
+    Doubles din(in.size()), dw(w.size()), db(b.size());
+    ref::masked_conv_backward<double>(conv, w.data(), in.data(), R.data(), din.data(), false, dw.data(), db.data(), s);
+    const double h = 1e-4;
+    auto numeric = [&](Doubles& x) {
+        Doubles g(x.size());
+        for (size_t i = 0; i < x.size(); ++i) {
+            const double orig = x[i];
+            x[i] = orig + h;
+            const double up = loss();
+            x[i] = orig - h;
+            const double down = loss();
+            x[i] = orig;
+            g[i] = (up - down) / (2 * h);
+        }
+        return g;
+    };
+    // Masked centre weights: the reference skips them, so their numeric gradient is 0 too.
+    EXPECT_CLOSE(dw, numeric(w), 1e-8, 1e-8, "%s dweight vs finite differences", cc.name);
+    EXPECT_CLOSE(db, numeric(b), 1e-8, 1e-8, "%s dbias vs finite differences", cc.name);
+    EXPECT_CLOSE(din, numeric(in), 1e-8, 1e-8, "%s dinput vs finite differences", cc.name);
+}
+
+// The cached sampler's ops at one position: gather the live taps from a ring of rows, multiply
+// the columns of one channel group, and compare with the reference's full output there.
+static void check_conv_at(const ConvCase& cc) {
+    const MaskedConv conv = pixelcnn::net::make_masked_conv(cc.in, cc.out, cc.mask);
+    if (cc.mask.type == MaskType::Full) return;  // reads later columns: not a per-position op
+    const Shape s{3, 5, 6};
+    const size_t P = static_cast<size_t>(s.positions());
+    const Floats w = conv_weight(conv), b = uniform(cc.out, -0.5f, 0.5f), in = uniform(P * cc.in, -1, 1);
+    Doubles want(P * cc.out);
+    const Doubles wd = widen(w), bd = widen(b), ind = widen(in);
+    ref::masked_conv_forward<double>(conv, wd.data(), bd.data(), ind.data(), want.data(), s, false);
+    // The whole image as the "ring" (rows = height): every row it needs is there.
+    pixelcnn::CacheView view{const_cast<float*>(in.data()), s.height, s.width, cc.in};
+    const int64_t col_stride = conv.packed_rows();
+    Floats col(static_cast<size_t>(s.count) * col_stride), out(static_cast<size_t>(s.count) * cc.out);
+    Doubles got_all, want_all;
+    for (int y = 0; y < s.height; ++y)
+        for (int x = 0; x < s.width; ++x)
+            for (int g = 0; g < cc.mask.groups; ++g) {
+                const float* a;
+                int64_t lda;
+                if (conv.pointwise()) {
+                    a = view.at(0, y, x);
+                    lda = view.image_stride();
+                } else {
+                    cpu::masked_conv_gather_at(conv, view, 0, s.count, y, x, col.data(), col_stride);
+                    a = col.data();
+                    lda = col_stride;
+                }
+                cpu::conv_at(conv, w.data(), b.data(), a, lda, out.data(), cc.out, s.count, g, false);
+                const int width = cc.out / cc.mask.groups;
+                for (int n = 0; n < s.count; ++n)
+                    for (int o = g * width; o < (g + 1) * width; ++o) {
+                        got_all.push_back(out[static_cast<size_t>(n) * cc.out + o]);
+                        want_all.push_back(want[((static_cast<size_t>(n) * s.height + y) * s.width + x) * cc.out + o]);
+                    }
+            }
+    // Same sums as the forward check: tolerance 1e-5 + 1e-5 relative.
+    EXPECT_CLOSE(got_all, want_all, 1e-5, 1e-5, "%s conv_at", cc.name);
+}
+
+// ------------------------------------------------------------------- the other ops
+
+static void check_relu(const cpu::Context& ctx) {
+    const int64_t n = 10007;
+    const Floats in = uniform(n, -1, 1), dout = uniform(n, -1, 1), start = uniform(n, -1, 1);
+    Floats out(n), want(n);
+    cpu::relu_forward(ctx, in.data(), out.data(), n);
+    ref::relu_forward<float>(in.data(), want.data(), n);
+    EXPECT(out == want, "relu forward differs from the reference");  // exact: one comparison each
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        Floats din(start), din_want(start);
+        cpu::relu_backward(ctx, out.data(), dout.data(), din.data(), n, accumulate);
+        ref::relu_backward<float>(out.data(), dout.data(), din_want.data(), n, accumulate);
+        EXPECT(din == din_want, "relu backward differs from the reference (accumulate %d)", accumulate);
+    }
+    // In place, as the graph runs it.
+    Floats inplace(in);
+    cpu::relu_forward(ctx, inplace.data(), inplace.data(), n);
+    EXPECT(inplace == want, "in-place relu differs");
+    // relu_at: columns 3..7 of 4 rows with different strides.
+    Floats src = uniform(4 * 11, -1, 1), dst(4 * 9, 5.0f);
+    cpu::relu_at(src.data(), 11, dst.data(), 9, 4, 3, 5);
+    for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 9; ++c) {
+            const float expected = c >= 3 && c < 8 ? std::max(src[r * 11 + c], 0.0f) : 5.0f;
+            EXPECT(dst[r * 9 + c] == expected, "relu_at (%d, %d)", r, c);
+        }
+    // Finite differences of the reference away from the kink: d relu(x)/dx = [x > 0].
+    const Doubles x = widen(uniform(100, -1, 1));
+    Doubles y(100), dy(100, 1.0), dx(100);
+    ref::relu_forward<double>(x.data(), y.data(), 100);
+    ref::relu_backward<double>(y.data(), dy.data(), dx.data(), 100, false);
+    for (int i = 0; i < 100; ++i) {
+        if (std::fabs(x[i]) < 1e-3) continue;
+        const double h = 1e-6, up = std::max(x[i] + h, 0.0), down = std::max(x[i] - h, 0.0);
+        EXPECT(std::fabs((up - down) / (2 * h) - dx[i]) <= 1e-9, "relu gradient at %g", x[i]);
+    }
+}
+
+static std::vector<unsigned char> random_images(Shape s, int channels, int levels) {
+    std::vector<unsigned char> img(static_cast<size_t>(s.positions()) * channels);
+    for (auto& v : img) v = static_cast<unsigned char>(rng() % levels);
+    return img;
+}
+
+static void check_encode(const cpu::Context& ctx) {
+    const Shape s{3, 4, 5};
+    const auto img = random_images(s, 3, 256);
+    Floats x(img.size()), want(img.size());
+    cpu::encode_input(ctx, img.data(), x.data(), s, 3, 1.0f / 255);
+    ref::encode_input<float>(img.data(), want.data(), s, 3, 1.0f / 255);
+    EXPECT(x == want, "encode_input differs from the reference");  // one product each: exact
+}
+
+static void check_losses(const cpu::Context& ctx) {
+    const Shape s{2, 3, 4};
+    for (int channels : {1, 3})
+        for (int levels : {2, 5, 256}) {
+            const bool bernoulli = levels == 2;
+            const int out = bernoulli ? channels : channels * levels;
+            const auto img = random_images(s, channels, levels);
+            const Floats logits = uniform(static_cast<size_t>(s.positions()) * out, -4, 4);
+            const float scale = 0.25f;
+            Doubles rows(static_cast<size_t>(s.count) * s.height), rows_want(rows.size());
+            Floats d(logits.size());
+            Doubles d_want(logits.size()), ld = widen(logits);
+            if (bernoulli) {
+                cpu::bernoulli_nll(ctx, logits.data(), img.data(), s, channels, rows.data(), d.data(), scale);
+                ref::bernoulli_nll<double>(ld.data(), img.data(), s, channels, rows_want.data(), d_want.data(), scale);
+            } else {
+                cpu::categorical_nll(ctx, logits.data(), img.data(), s, channels, levels, rows.data(), d.data(), scale);
+                ref::categorical_nll<double>(ld.data(), img.data(), s, channels, levels, rows_want.data(), d_want.data(),
+                                             scale);
+            }
+            // The fast ops compute each term in float (a 256-way log-sum-exp of logits <= 4):
+            // relative error measured below 1e-6 per row of 4 to 12 terms; tolerance 1e-5 + 1e-5
+            // relative. Gradients are probabilities times 0.25: 1e-6 + 1e-4 relative.
+            EXPECT_CLOSE(rows, rows_want, 1e-5, 1e-5, "nll rows C=%d levels=%d", channels, levels);
+            EXPECT_CLOSE(d, d_want, 1e-6, 1e-4, "dlogits C=%d levels=%d", channels, levels);
+            // The reference gradient against central differences of its total nats (smooth:
+            // error ~ h^2 |f'''| ~ 1e-10 for h = 1e-5; tolerance 1e-8 + 1e-6 relative).
+            auto total = [&] {
+                Doubles r(rows.size());
+                if (bernoulli) {
+                    ref::bernoulli_nll<double>(ld.data(), img.data(), s, channels, r.data(), nullptr, 1.0);
+                } else {
+                    ref::categorical_nll<double>(ld.data(), img.data(), s, channels, levels, r.data(), nullptr, 1.0);
+                }
+                double t = 0;
+                for (double v : r) t += v;
+                return t;
+            };
+            Doubles numeric(ld.size());
+            const double h = 1e-5;
+            for (size_t i = 0; i < ld.size(); ++i) {
+                const double orig = ld[i];
+                ld[i] = orig + h;
+                const double up = total();
+                ld[i] = orig - h;
+                const double down = total();
+                ld[i] = orig;
+                numeric[i] = (up - down) / (2 * h) * scale;
+            }
+            EXPECT_CLOSE(d_want, numeric, 1e-8, 1e-6, "reference dlogits vs finite differences C=%d levels=%d",
+                         channels, levels);
+        }
+}
+
+static void check_adam(const cpu::Context& ctx) {
+    const int64_t n = 5000;
+    for (long long step : {1LL, 2LL, 50LL})
+        for (float clip : {1.0f, 0.3f}) {
+            pixelcnn::AdamStep a;
+            a.learning_rate = 1e-3;
+            a.step = step;
+            a.grad_scale = clip;
+            const Floats grad = uniform(n, -1, 1);
+            Floats p = uniform(n, -1, 1), m = uniform(n, -0.1f, 0.1f), v = uniform(n, 0.0f, 0.01f);
+            Floats p2(p), m2(m), v2(v);
+            cpu::adam_update(ctx, p.data(), grad.data(), m.data(), v.data(), n, a);
+            ref::adam_update(p2.data(), grad.data(), m2.data(), v2.data(), n, a);
+            // float against double arithmetic of the same formula. The first moment adds two
+            // terms of up to 0.1 that may cancel, so its float rounding is absolute: 0.1 * 2^-24
+            // = 6e-9 per term (measured worst 1e-8); tolerance 5e-8 + 1e-6 relative. The second
+            // adds positive terms (1e-9 + 1e-6 relative); parameters round p - update with
+            // |p| <= 1 (6e-8 absolute; tolerance 2e-7 + 1e-6 relative).
+            EXPECT_CLOSE(m, m2, 5e-8, 1e-6, "adam first moment, step %lld", step);
+            EXPECT_CLOSE(v, v2, 1e-9, 1e-6, "adam second moment, step %lld", step);
+            EXPECT_CLOSE(p, p2, 2e-7, 1e-6, "adam parameters, step %lld", step);
+        }
+    const Floats x = uniform(100003, -1, 1);
+    const double got = cpu::sum_squares(ctx, x.data(), static_cast<int64_t>(x.size()));
+    const double want = ref::sum_squares(x.data(), static_cast<int64_t>(x.size()));
+    // Double sums of 1e5 terms in two orders: 1e-12 relative is far above their rounding.
+    EXPECT(std::fabs(got - want) <= 1e-12 * want, "sum_squares %.17g vs %.17g", got, want);
+}
+
+static void check_masks() {
+    // The 7x7 type A mask keeps the 24 taps before the centre; type B also the centre.
+    const MaskedConv a = pixelcnn::net::make_masked_conv(1, 4, MaskSpec::square(7, MaskType::A, 1));
+    const MaskedConv b = pixelcnn::net::make_masked_conv(1, 4, MaskSpec::square(3, MaskType::B, 1));
+    EXPECT(a.taps == 24 && !a.centre_live, "7x7 A: %d taps, centre %d", a.taps, a.centre_live);
+    EXPECT(b.taps == 5 && b.centre_live, "3x3 B: %d taps, centre %d", b.taps, b.centre_live);
+    // Colour: at the centre, R -> G -> B for type A (3 of 9 group pairs), plus the diagonal for B.
+    const MaskedConv ca = pixelcnn::net::make_masked_conv(3, 3, MaskSpec::square(1, MaskType::A, 3));
+    const MaskedConv cb = pixelcnn::net::make_masked_conv(3, 3, MaskSpec::square(1, MaskType::B, 3));
+    double live_a = 0, live_b = 0;
+    for (float v : ca.centre_mask) live_a += v;
+    for (float v : cb.centre_mask) live_b += v;
+    EXPECT(live_a == 3 && live_b == 6, "colour centre masks: %g and %g live pairs", live_a, live_b);
+    // The vertical stack kernel: every tap above, none in the pixel's row.
+    const MaskedConv v = pixelcnn::net::make_masked_conv(2, 2, MaskSpec{2, 3, 2, 1, MaskType::Full, 1});
+    bool above = true;
+    for (int t = 0; t < v.taps; ++t) above = above && v.tap_dy[t] < 0;
+    EXPECT(v.taps == 6 && above && !v.centre_live, "2x3 vertical: %d taps", v.taps);
+}
+
+int main() {
+    pixelcnn::ThreadPool pool(2);
+    const cpu::Context ctx{&pool};
+    check_masks();
+    check_gemm();
+    for (const ConvCase& cc : conv_cases()) {
+        check_conv_against_reference(ctx, cc);
+        check_conv_finite_differences(cc);
+        check_conv_at(cc);
+    }
+    std::printf("convolutions: %zu kernels against the reference and finite differences\n", conv_cases().size());
+    check_relu(ctx);
+    check_encode(ctx);
+    check_losses(ctx);
+    check_adam(ctx);
+    std::printf("worst error over all checks: %.3g of its tolerance\n", worst_seen);
+    return test_exit_code("test_ops");
+}
