@@ -56,9 +56,9 @@ void check_config(const Config& c) {
     }
     PCNN_REQUIRE(c.blocks >= 0 && c.blocks <= 1000, "blocks: expected 0..1000, got " << c.blocks);
     PCNN_REQUIRE(c.input_kernel >= 1 && c.input_kernel % 2 == 1 && c.input_kernel <= 31,
-                 "input_kernel: expected an odd size in 1..31, got " << c.input_kernel);
+                 "input_kernel: expected an odd kernel size in 1..31, got " << c.input_kernel);
     PCNN_REQUIRE(c.block_kernel >= 1 && c.block_kernel % 2 == 1 && c.block_kernel <= 31,
-                 "block_kernel: expected an odd size in 1..31, got " << c.block_kernel);
+                 "block_kernel: expected an odd kernel size in 1..31, got " << c.block_kernel);
     PCNN_REQUIRE(c.input_kernel > 1 || c.channels > 1,
                  "input_kernel: a 1x1 type A convolution sees nothing for one channel; expected >= 3");
     check_threads(c.threads);

@@ -19,7 +19,10 @@ public final class EngineInfo {
         return NativeLoader.engineVersion();
     }
 
-    /** @return the BLAS in use, e.g. "OpenBLAS SkylakeX, 1 thread" */
+    /**
+     * @return the GEMM kernel in use and the BLAS the engine was built with, e.g. "pixelcnn AVX-512
+     *     kernel (BLAS: OpenBLAS SkylakeX, 1 thread)"; the engine keeps the BLAS single-threaded
+     */
     public static String blas() {
         NativeLoader.load();
         return pixelcnn.blas_info();
@@ -34,7 +37,8 @@ public final class EngineInfo {
     }
 
     /**
-     * Measures OpenBLAS's own multithreaded sgemm, the practical peak of the CPU.
+     * Measures OpenBLAS's own multithreaded sgemm, the practical peak of the CPU (the engine's GEMM
+     * split over a pool of {@code threads} when it was built without OpenBLAS).
      *
      * @param size matrix size n of an n x n x n product (2048 is a good choice)
      * @param threads OpenBLAS threads for this measurement

@@ -1,18 +1,7 @@
 package org.pixelcnn4j;
 
-import java.awt.color.ColorSpace;
-import java.awt.image.BufferedImage;
-import java.awt.image.ColorModel;
-import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
-import javax.imageio.ImageIO;
 
 /**
  * A batch of 8-bit images laid out as {@code N x C x H x W} (count, channels, height, width) in one
@@ -20,20 +9,14 @@ import javax.imageio.ImageIO;
  *
  * <p>Pixel values are unsigned bytes. Depending on the stage of the pipeline they mean different
  * things: raw intensities {@code 0..255}, quantized levels {@code 0..levels-1} (see {@link
- * #quantize(int)}) or binary values {@code 0/1} (see {@link #binarize(int)}). Methods that render
- * images take the number of {@code levels} so that every representation can be displayed.
+ * #quantize(int)}) or binary values {@code 0/1} (see {@link #binarize(int)}). Rendering to PNG files
+ * and AWT images is {@link org.pixelcnn4j.data.Png}'s, so this class needs no {@code java.desktop}.
  *
  * <p>Instances are immutable: factories copy their input and every transformation returns a new
  * instance. Only the package-private {@link #data()} exposes the backing array, so the engine can
  * pass it to native code without a copy.
  */
 public final class Images {
-
-    /** Width in pixels of the gap between grid cells written by {@link #writeGrid}. */
-    private static final int GRID_SEPARATOR = 2;
-
-    /** Gray value of the grid gap; mid-gray stays visible next to both black and white images. */
-    private static final int GRID_SEPARATOR_GRAY = 128;
 
     private final byte[] data;
     private final int count;
@@ -186,94 +169,6 @@ public final class Images {
     }
 
     /**
-     * Converts AWT images to a batch with 1 (grayscale) or 3 (RGB) channels and values {@code
-     * 0..255}.
-     *
-     * <p>Grayscale sources are read from their raster directly, because {@link
-     * BufferedImage#getRGB} applies a gamma conversion to Java's linear gray color space and would
-     * change the values. Color sources are converted to gray with the ITU-R BT.601 luma weights when
-     * {@code channels == 1}; alpha is ignored.
-     *
-     * @param images the images, all of the same size; at least one
-     * @param channels 1 for grayscale or 3 for RGB
-     * @return a new batch with {@code images.size()} images
-     * @throws NullPointerException if {@code images} or one of its elements is null
-     * @throws IllegalArgumentException if {@code channels} is not 1 or 3, the list is empty, or the
-     *     images differ in size
-     */
-    public static Images fromBufferedImages(List<BufferedImage> images, int channels) {
-        Objects.requireNonNull(images, "images");
-        if (channels != 1 && channels != 3) {
-            throw new IllegalArgumentException(
-                    "fromBufferedImages: expected 1 (gray) or 3 (RGB) channels, got " + channels);
-        }
-        if (images.isEmpty()) {
-            throw new IllegalArgumentException("fromBufferedImages: expected at least one image, got none");
-        }
-        BufferedImage first = Objects.requireNonNull(images.get(0), "images[0]");
-        int height = first.getHeight();
-        int width = first.getWidth();
-        int count = images.size();
-        byte[] data = new byte[checkedSize(count, channels, height, width)];
-        int plane = height * width;
-        for (int n = 0; n < count; n++) {
-            BufferedImage image = Objects.requireNonNull(images.get(n), "images[" + n + "]");
-            if (image.getHeight() != height || image.getWidth() != width) {
-                throw new IllegalArgumentException("fromBufferedImages: expected " + height + "x" + width
-                        + " images, got " + image.getHeight() + "x" + image.getWidth() + " at index " + n);
-            }
-            int base = n * channels * plane;
-            int grayBits = grayBits(image);
-            Raster raster = image.getRaster();
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    int r;
-                    int g;
-                    int b;
-                    if (grayBits > 0) {
-                        int gray = scaleTo8Bits(raster.getSample(x, y, 0), grayBits);
-                        r = gray;
-                        g = gray;
-                        b = gray;
-                    } else {
-                        int rgb = image.getRGB(x, y);
-                        r = (rgb >>> 16) & 0xFF;
-                        g = (rgb >>> 8) & 0xFF;
-                        b = rgb & 0xFF;
-                    }
-                    int offset = base + y * width + x;
-                    if (channels == 1) {
-                        data[offset] = (byte) ((299 * r + 587 * g + 114 * b + 500) / 1000);
-                    } else {
-                        data[offset] = (byte) r;
-                        data[offset + plane] = (byte) g;
-                        data[offset + 2 * plane] = (byte) b;
-                    }
-                }
-            }
-        }
-        return new Images(data, count, channels, height, width);
-    }
-
-    /** Returns the bits per sample of a single-band gray image without alpha, or 0 otherwise. */
-    private static int grayBits(BufferedImage image) {
-        ColorModel model = image.getColorModel();
-        boolean gray = model.getColorSpace().getType() == ColorSpace.TYPE_GRAY
-                && !model.hasAlpha()
-                && image.getRaster().getNumBands() == 1
-                && model.getNumComponents() == 1;
-        return gray ? image.getRaster().getSampleModel().getSampleSize(0) : 0;
-    }
-
-    private static int scaleTo8Bits(int sample, int bits) {
-        if (bits == 8) {
-            return sample;
-        }
-        long max = (1L << bits) - 1;
-        return (int) ((sample * 255L + max / 2) / max);
-    }
-
-    /**
      * Returns the number of images in the batch.
      *
      * @return the number of images, zero or more
@@ -422,95 +317,6 @@ public final class Images {
     }
 
     /**
-     * Renders one image, scaling values {@code 0..levels-1} linearly to {@code 0..255}.
-     *
-     * @param index the image index
-     * @param levels the number of levels the values represent: 2 for binary images, 256 for raw
-     *     intensities
-     * @return a {@link BufferedImage#TYPE_BYTE_GRAY} image for one channel, {@link
-     *     BufferedImage#TYPE_INT_RGB} for three
-     * @throws IndexOutOfBoundsException if {@code index} is outside the batch
-     * @throws IllegalArgumentException if {@code levels} is outside {@code 2..256} or a value of the
-     *     image is {@code levels} or more
-     * @throws IllegalStateException if the images have neither 1 nor 3 channels
-     */
-    public BufferedImage toBufferedImage(int index, int levels) {
-        checkIndex("index", index, count);
-        checkLevels("toBufferedImage", levels);
-        checkRenderableChannels("toBufferedImage");
-        BufferedImage image = new BufferedImage(width, height, imageType());
-        drawInto(image, index, levels, 0, 0, 1);
-        return image;
-    }
-
-    /**
-     * Writes one image as a PNG file, atomically replacing any existing file.
-     *
-     * @param png the destination file
-     * @param index the image index
-     * @param levels the number of levels the values represent (see {@link #toBufferedImage})
-     * @throws IOException if the file cannot be written
-     * @throws IndexOutOfBoundsException if {@code index} is outside the batch
-     * @throws IllegalArgumentException if {@code levels} is invalid or a value is out of range
-     * @throws IllegalStateException if the images have neither 1 nor 3 channels
-     */
-    public void writePng(Path png, int index, int levels) throws IOException {
-        Objects.requireNonNull(png, "png");
-        writePngAtomically(toBufferedImage(index, levels), png);
-    }
-
-    /**
-     * Writes all images as one PNG grid, row by row, atomically replacing any existing file.
-     *
-     * <p>Cells are separated by a 2-pixel mid-gray gap; unused cells of the last row are filled with
-     * the same gray. The grid has {@code min(columns, count())} columns and each pixel is drawn as a
-     * {@code scale x scale} block.
-     *
-     * @param png the destination file
-     * @param columns the maximum number of images per row, at least 1
-     * @param levels the number of levels the values represent (see {@link #toBufferedImage})
-     * @param scale the integer upscaling factor, at least 1
-     * @throws IOException if the file cannot be written
-     * @throws IllegalArgumentException if {@code columns}, {@code scale} or {@code levels} is out of
-     *     range, a value is out of range, or the grid would be too large
-     * @throws IllegalStateException if the batch is empty or the images have neither 1 nor 3 channels
-     */
-    public void writeGrid(Path png, int columns, int levels, int scale) throws IOException {
-        Objects.requireNonNull(png, "png");
-        if (columns < 1) {
-            throw new IllegalArgumentException("writeGrid: expected columns >= 1, got " + columns);
-        }
-        if (scale < 1) {
-            throw new IllegalArgumentException("writeGrid: expected scale >= 1, got " + scale);
-        }
-        checkLevels("writeGrid", levels);
-        checkRenderableChannels("writeGrid");
-        if (count == 0) {
-            throw new IllegalStateException("writeGrid: expected at least one image, the batch is empty");
-        }
-        int cols = Math.min(columns, count);
-        int rows = (count + cols - 1) / cols;
-        // Products of two ints fit in a long; cap the cell size before multiplying a third time.
-        long cellWidth = Math.min((long) width * scale, Integer.MAX_VALUE);
-        long cellHeight = Math.min((long) height * scale, Integer.MAX_VALUE);
-        long gridWidth = cols * cellWidth + (long) (cols - 1) * GRID_SEPARATOR;
-        long gridHeight = rows * cellHeight + (long) (rows - 1) * GRID_SEPARATOR;
-        if (gridWidth > Integer.MAX_VALUE || gridHeight > Integer.MAX_VALUE
-                || gridWidth * gridHeight > Integer.MAX_VALUE / 4) {
-            throw new IllegalArgumentException("writeGrid: a grid of " + gridWidth + "x" + gridHeight
-                    + " pixels is too large; expected fewer images or a smaller scale");
-        }
-        BufferedImage grid = new BufferedImage((int) gridWidth, (int) gridHeight, imageType());
-        fill(grid, GRID_SEPARATOR_GRAY);
-        for (int n = 0; n < count; n++) {
-            int left = (int) ((n % cols) * (cellWidth + GRID_SEPARATOR));
-            int top = (int) ((n / cols) * (cellHeight + GRID_SEPARATOR));
-            drawInto(grid, n, levels, left, top, scale);
-        }
-        writePngAtomically(grid, png);
-    }
-
-    /**
      * Returns true if {@code other} is a batch with the same dimensions and pixel values.
      *
      * @param other the object to compare with
@@ -551,87 +357,6 @@ public final class Images {
 
     private int imageSize() {
         return channels * height * width;
-    }
-
-    private int imageType() {
-        return channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB;
-    }
-
-    /** Draws image {@code n} with its top-left corner at (left, top), each pixel as a scale x scale block. */
-    private void drawInto(BufferedImage target, int n, int levels, int left, int top, int scale) {
-        WritableRaster raster = target.getRaster();
-        int plane = height * width;
-        int base = n * channels * plane;
-        int max = levels - 1;
-        int[] pixel = new int[channels == 1 ? 1 : 3];
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                for (int c = 0; c < channels; c++) {
-                    int value = data[base + c * plane + y * width + x] & 0xFF;
-                    if (value > max) {
-                        throw new IllegalArgumentException("render: expected values in [0, " + max
-                                + "] for levels=" + levels + ", got " + value + " in image " + n
-                                + " at (c=" + c + ", y=" + y + ", x=" + x + ")");
-                    }
-                    // Rounded linear scaling so that level max maps exactly to 255.
-                    pixel[c] = (value * 255 + max / 2) / max;
-                }
-                if (channels == 1) {
-                    for (int dy = 0; dy < scale; dy++) {
-                        for (int dx = 0; dx < scale; dx++) {
-                            raster.setSample(left + x * scale + dx, top + y * scale + dy, 0, pixel[0]);
-                        }
-                    }
-                } else {
-                    int rgb = (pixel[0] << 16) | (pixel[1] << 8) | pixel[2];
-                    for (int dy = 0; dy < scale; dy++) {
-                        for (int dx = 0; dx < scale; dx++) {
-                            target.setRGB(left + x * scale + dx, top + y * scale + dy, rgb);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private void fill(BufferedImage image, int gray) {
-        if (channels == 1) {
-            WritableRaster raster = image.getRaster();
-            for (int y = 0; y < image.getHeight(); y++) {
-                for (int x = 0; x < image.getWidth(); x++) {
-                    raster.setSample(x, y, 0, gray);
-                }
-            }
-        } else {
-            int rgb = (gray << 16) | (gray << 8) | gray;
-            for (int y = 0; y < image.getHeight(); y++) {
-                for (int x = 0; x < image.getWidth(); x++) {
-                    image.setRGB(x, y, rgb);
-                }
-            }
-        }
-    }
-
-    /**
-     * Writes a PNG to a temporary file next to {@code target} and renames it into place, so readers
-     * never see a half-written image and a failed write leaves the old file untouched.
-     */
-    private static void writePngAtomically(BufferedImage image, Path target) throws IOException {
-        org.pixelcnn4j.io.AtomicFiles.write(target, out -> {
-            OutputStream stream = Channels.newOutputStream(out);
-            if (!ImageIO.write(image, "png", stream)) {
-                throw new IOException("writePng: no PNG writer available for image type "
-                        + image.getType() + " (writing " + target.toAbsolutePath() + ")");
-            }
-            stream.flush();
-        });
-    }
-
-    private void checkRenderableChannels(String operation) {
-        if (channels != 1 && channels != 3) {
-            throw new IllegalStateException(operation + ": expected 1 (gray) or 3 (RGB) channels, got "
-                    + channels);
-        }
     }
 
     private static void checkLevels(String operation, int levels) {

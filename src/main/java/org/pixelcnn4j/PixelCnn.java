@@ -1,19 +1,13 @@
 package org.pixelcnn4j;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.pixelcnn4j.engine.AdamConfig;
-import org.pixelcnn4j.engine.CachedSampler;
 import org.pixelcnn4j.engine.Config;
 import org.pixelcnn4j.engine.Model;
 import org.pixelcnn4j.engine.global.pixelcnn;
@@ -35,18 +29,12 @@ import org.pixelcnn4j.io.Safetensors;
  *     model.train(train, TrainingConfig.builder().setSteps(300).build(),
  *             p -> System.out.println(p.step() + " " + p.bitsPerDim()));
  *     System.out.println(model.logLikelihood(train.slice(0, 100)));
- *     model.sample(16, 42, 1.0).writeGrid(Path.of("samples.png"), 4, 2, 4);
+ *     Png.writeGrid(model.sample(16, 42, 1.0), Path.of("samples.png"), 4, 2, 4);
  *     model.save(Path.of("model.safetensors"));
  * }
  * }</pre>
  */
 public final class PixelCnn implements AutoCloseable {
-
-    /** Checkpoint format tag written into the safetensors metadata. */
-    static final String FORMAT = "pixelcnn4j/1";
-    /** Name prefixes of the Adam moments in a checkpoint; weights keep their state_dict names. */
-    static final String ADAM_M_PREFIX = "optimizer.exp_avg.";
-    static final String ADAM_V_PREFIX = "optimizer.exp_avg_sq.";
 
     private static final double LN2 = Math.log(2.0);
 
@@ -63,21 +51,7 @@ public final class PixelCnn implements AutoCloseable {
     private PixelCnn(PixelCnnConfig config, Device device) {
         this.config = config;
         this.device = device;
-        Config native_ = new Config()
-                .channels(config.channels())
-                .height(config.height())
-                .width(config.width())
-                .head(config.head() == PixelCnnConfig.Head.BERNOULLI ? pixelcnn.HEAD_BERNOULLI
-                        : pixelcnn.HEAD_CATEGORICAL)
-                .levels(config.levels())
-                .hidden_channels(config.hiddenChannels())
-                .residual_channels(config.residualChannels())
-                .head_channels(config.headChannels())
-                .blocks(config.blocks())
-                .input_kernel(config.inputKernel())
-                .block_kernel(config.blockKernel())
-                .seed(config.seed())
-                .threads(device.threads());
+        Config native_ = config.toNative(device.threads());
         try {
             this.model = new Model(native_);
         } catch (RuntimeException e) {
@@ -163,11 +137,7 @@ public final class PixelCnn implements AutoCloseable {
     public List<Safetensors.Tensor> stateDict() {
         enter();
         try {
-            List<Safetensors.Tensor> tensors = new ArrayList<>();
-            for (int i = 0; i < model.tensor_count(); i++) {
-                tensors.add(tensor(pixelcnn.TENSOR_PARAM, i, ""));
-            }
-            return tensors;
+            return Checkpoints.tensors(model, pixelcnn.TENSOR_PARAM, "");
         } finally {
             leave();
         }
@@ -212,7 +182,7 @@ public final class PixelCnn implements AutoCloseable {
                 .beta2(training.beta2())
                 .eps(training.eps())
                 .clip_norm(training.clipNorm())) {
-            BatchSampler sampler = new BatchSampler(data, training.batchSize(), training.shuffleSeed());
+            BatchOrder sampler = new BatchOrder(data, training.batchSize(), training.shuffleSeed());
             TrainingProgress last = null;
             for (int i = 1; i <= training.steps(); i++) {
                 if (Thread.currentThread().isInterrupted()) {
@@ -220,7 +190,7 @@ public final class PixelCnn implements AutoCloseable {
                 }
                 byte[] batch = sampler.batchForStep(model.adam_step_count());
                 long t0 = System.nanoTime();
-                float loss = callEngine(() -> model.train_step(batch, training.batchSize(), adam));
+                float loss = EngineCalls.run(() -> model.train_step(batch, training.batchSize(), adam));
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 last = new TrainingProgress(model.adam_step_count(), i, training.steps(), loss,
                         loss / (config.dimensions() * LN2), training.batchSize() / seconds);
@@ -246,7 +216,7 @@ public final class PixelCnn implements AutoCloseable {
         enter();
         try {
             double[] nll = new double[images.count()];
-            callEngine(() -> {
+            EngineCalls.run(() -> {
                 model.log_likelihood(images.data(), images.count(), nll);
                 return null;
             });
@@ -275,7 +245,7 @@ public final class PixelCnn implements AutoCloseable {
                         + " images give more logits than a Java array holds; pass fewer");
             }
             float[] out = new float[(int) size];
-            callEngine(() -> {
+            EngineCalls.run(() -> {
                 model.logits(images.data(), images.count(), out);
                 return null;
             });
@@ -322,7 +292,7 @@ public final class PixelCnn implements AutoCloseable {
         byte[] buf = new byte[imageArraySize(count, "count")];
         enter();
         try {
-            drawInto(buf, null, count, sampling);
+            new SamplingRun(model, config, sampling).drawInto(buf, null, count);
             return Images.wrap(buf, count, config.channels(), config.height(), config.width());
         } finally {
             leave();
@@ -365,72 +335,10 @@ public final class PixelCnn implements AutoCloseable {
                 "images (known values)");
         enter();
         try {
-            drawInto(buf, mask, images.count(), sampling);
+            new SamplingRun(model, config, sampling).drawInto(buf, mask, images.count());
             return Images.wrap(buf, images.count(), config.channels(), config.height(), config.width());
         } finally {
             leave();
-        }
-    }
-
-    /** Samples into buf (count images) in batches, row by row, reporting and checking for cancellation. */
-    private void drawInto(byte[] buf, byte[] known, int count, SamplingConfig sampling) {
-        int batch = Math.min(sampling.batchSize(), count);
-        int imageBytes = config.dimensions();
-        int batches = (count + batch - 1) / batch;
-        long totalRows = (long) batches * config.height();
-        long rowsDone = 0;
-        float temperature = (float) sampling.temperature();
-        CachedSampler sampler = null;
-        byte[] part = new byte[batch * imageBytes];
-        byte[] partKnown = known == null ? null : new byte[batch * imageBytes];
-        try {
-            for (int first = 0; first < count; first += batch) {
-                int n = Math.min(batch, count - first);
-                byte[] images = n == batch ? part : new byte[n * imageBytes];
-                byte[] mask = known == null ? null : n == batch ? partKnown : new byte[n * imageBytes];
-                System.arraycopy(buf, first * imageBytes, images, 0, n * imageBytes);
-                if (mask != null) {
-                    System.arraycopy(known, first * imageBytes, mask, 0, n * imageBytes);
-                }
-                if (sampling.cached() && (sampler == null || sampler.count() != n)) {
-                    if (sampler != null) {
-                        sampler.close();
-                    }
-                    int size = n;
-                    sampler = callEngine(() -> new CachedSampler(model, size));
-                }
-                for (int row = 0; row < config.height(); row++) {
-                    throwIfCancelled(sampling, row);
-                    int r = row;
-                    long firstIndex = first;
-                    CachedSampler s = sampler;
-                    callEngine(() -> {
-                        if (sampling.cached()) {
-                            s.sample_row(images, mask, r, sampling.seed(), firstIndex, temperature);
-                        } else {
-                            model.sample_row_naive(images, mask, n, r, sampling.seed(), firstIndex, temperature);
-                        }
-                        return null;
-                    });
-                    rowsDone++;
-                    if (sampling.listener() != null) {
-                        int done = row + 1 == config.height() ? first + n : first;
-                        sampling.listener().onRow(new SamplingProgress(rowsDone, totalRows, done, count));
-                    }
-                }
-                System.arraycopy(images, 0, buf, first * imageBytes, n * imageBytes);
-            }
-        } finally {
-            if (sampler != null) {
-                sampler.close();
-            }
-        }
-    }
-
-    private static void throwIfCancelled(SamplingConfig sampling, int row) {
-        if (Thread.currentThread().isInterrupted()
-                || (sampling.cancellation() != null && sampling.cancellation().isCancelled())) {
-            throw new CancellationException("sampling cancelled before row " + row);
         }
     }
 
@@ -472,32 +380,9 @@ public final class PixelCnn implements AutoCloseable {
      * @throws IllegalArgumentException if a key is reserved
      */
     public void save(Path file, Map<String, String> extraMetadata) throws IOException {
-        for (String key : extraMetadata.keySet()) {
-            if (key.startsWith("model.") || key.equals("training.step") || key.equals("format")
-                    || key.startsWith("checksum.") || key.equals("__metadata__")) {
-                throw new IllegalArgumentException("metadata key \"" + key + "\" is reserved by pixelcnn4j");
-            }
-        }
         enter();
         try {
-            Map<String, String> metadata = new LinkedHashMap<>(extraMetadata);
-            metadata.put("format", FORMAT);
-            metadata.putAll(config.toMetadata());
-            long steps = model.adam_step_count();
-            metadata.put("training.step", Long.toString(steps));
-            List<Safetensors.Tensor> tensors = new ArrayList<>();
-            for (int i = 0; i < model.tensor_count(); i++) {
-                tensors.add(tensor(pixelcnn.TENSOR_PARAM, i, ""));
-            }
-            if (steps > 0) {
-                for (int i = 0; i < model.tensor_count(); i++) {
-                    tensors.add(tensor(pixelcnn.TENSOR_ADAM_M, i, ADAM_M_PREFIX));
-                }
-                for (int i = 0; i < model.tensor_count(); i++) {
-                    tensors.add(tensor(pixelcnn.TENSOR_ADAM_V, i, ADAM_V_PREFIX));
-                }
-            }
-            Safetensors.write(file, metadata, tensors);
+            Checkpoints.write(file, extraMetadata, config, model);
         } finally {
             leave();
         }
@@ -513,10 +398,7 @@ public final class PixelCnn implements AutoCloseable {
      * @throws IOException if reading fails
      */
     public static Map<String, String> readMetadata(Path file) throws IOException {
-        if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "checkpoint file does not exist");
-        }
-        return Safetensors.read(file).metadata();
+        return Checkpoints.readMetadata(file);
     }
 
     /**
@@ -545,80 +427,15 @@ public final class PixelCnn implements AutoCloseable {
      * @throws IOException if reading fails
      */
     public static PixelCnn load(Path file, Device device) throws IOException {
-        if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "checkpoint file does not exist");
-        }
-        Safetensors.Contents contents = Safetensors.read(file);
-        Map<String, String> metadata = contents.metadata();
-        String format = metadata.get("format");
-        if (!FORMAT.equals(format)) {
-            throw new MalformedModelException(file + ": not a pixelcnn4j checkpoint (metadata format is "
-                    + (format == null ? "missing" : "\"" + format + "\"") + ", expected \"" + FORMAT + "\")");
-        }
-        PixelCnnConfig config;
-        long steps;
+        Checkpoints.Contents checkpoint = Checkpoints.read(file);
+        PixelCnn result = new PixelCnn(checkpoint.config, device);
         try {
-            config = PixelCnnConfig.fromMetadata(metadata);
-            steps = Long.parseLong(metadata.getOrDefault("training.step", "0"));
-        } catch (IllegalArgumentException e) {
-            throw new MalformedModelException(file + ": invalid model metadata: " + e.getMessage(), e);
-        }
-        Map<String, Safetensors.Tensor> byName = new HashMap<>();
-        for (Safetensors.Tensor t : contents.tensors()) {
-            byName.put(t.name(), t);
-        }
-        PixelCnn result = new PixelCnn(config, device);
-        try {
-            for (int i = 0; i < result.model.tensor_count(); i++) {
-                result.loadTensor(file, byName, pixelcnn.TENSOR_PARAM, i, "", true);
-                result.loadTensor(file, byName, pixelcnn.TENSOR_ADAM_M, i, ADAM_M_PREFIX, steps > 0);
-                result.loadTensor(file, byName, pixelcnn.TENSOR_ADAM_V, i, ADAM_V_PREFIX, steps > 0);
-            }
-            if (steps < 0) {
-                throw new MalformedModelException(file + ": training.step is negative: " + steps);
-            }
-            result.model.set_adam_step_count(steps);
+            Checkpoints.restore(checkpoint, result.model);
             return result;
         } catch (IOException | RuntimeException e) {
             result.close();
             throw e;
         }
-    }
-
-    private void loadTensor(Path file, Map<String, Safetensors.Tensor> byName, int kind, int index,
-            String prefix, boolean required) throws MalformedModelException {
-        String name = prefix + model.tensor_name(index);
-        Safetensors.Tensor t = byName.get(name);
-        if (t == null) {
-            if (required) {
-                throw new MalformedModelException(file + ": tensor \"" + name + "\" is missing");
-            }
-            return;
-        }
-        long[] expected = shapeOf(index);
-        if (!java.util.Arrays.equals(expected, t.shape())) {
-            throw new MalformedModelException(file + ": tensor \"" + name + "\" has shape "
-                    + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(expected));
-        }
-        try {
-            model.write_tensor(kind, index, t.data());
-        } catch (RuntimeException e) {
-            throw new MalformedModelException(file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private Safetensors.Tensor tensor(int kind, int index, String prefix) {
-        float[] data = new float[(int) model.tensor_size(index)];
-        model.read_tensor(kind, index, data);
-        return new Safetensors.Tensor(prefix + model.tensor_name(index), shapeOf(index), data);
-    }
-
-    private long[] shapeOf(int index) {
-        long[] shape = new long[model.tensor_rank(index)];
-        for (int a = 0; a < shape.length; a++) {
-            shape[a] = model.tensor_dim(index, a);
-        }
-        return shape;
     }
 
     /**
@@ -713,70 +530,6 @@ public final class PixelCnn implements AutoCloseable {
                                 ? " (a Bernoulli model needs binarized images: Images.binarize)"
                                 : " (quantize the images to " + config.levels() + " levels: Images.quantize)"));
             }
-        }
-    }
-
-    private interface EngineCall<T> {
-        T call();
-    }
-
-    /** Runs a native call, turning a C++ exception (a RuntimeException) into PixelCnnException. */
-    private static <T> T callEngine(EngineCall<T> call) {
-        try {
-            return call.call();
-        } catch (PixelCnnException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new PixelCnnException("engine: " + e.getMessage(), e);
-        }
-    }
-
-    /** Deterministic batches: step s of the model always sees the same images. */
-    private static final class BatchSampler {
-        private final Images data;
-        private final int batchSize;
-        private final long seed;
-        private final int stepsPerEpoch;
-        private final byte[] batch;
-        private final int imageBytes;
-        private long epoch = -1;
-        private int[] order;
-
-        BatchSampler(Images data, int batchSize, long seed) {
-            this.data = data;
-            this.batchSize = batchSize;
-            this.seed = seed;
-            this.stepsPerEpoch = data.count() / batchSize;
-            this.imageBytes = data.channels() * data.height() * data.width();
-            this.batch = new byte[batchSize * imageBytes];
-            this.order = new int[data.count()];
-        }
-
-        byte[] batchForStep(long step) {
-            long e = step / stepsPerEpoch;
-            if (e != epoch) {
-                shuffle(e);
-            }
-            int first = (int) (step % stepsPerEpoch) * batchSize;
-            byte[] src = data.data();
-            for (int i = 0; i < batchSize; i++) {
-                System.arraycopy(src, order[first + i] * imageBytes, batch, i * imageBytes, imageBytes);
-            }
-            return batch;
-        }
-
-        private void shuffle(long e) {
-            SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + e);
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int tmp = order[i];
-                order[i] = order[j];
-                order[j] = tmp;
-            }
-            epoch = e;
         }
     }
 }

@@ -3,6 +3,8 @@ package org.pixelcnn4j;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.pixelcnn4j.engine.Config;
+import org.pixelcnn4j.engine.global.pixelcnn;
 
 /**
  * The architecture and image shape of a PixelCNN: immutable, built with {@link #builder()}.
@@ -233,6 +235,54 @@ public final class PixelCnnConfig {
     }
 
     /**
+     * The engine's configuration struct for this configuration on {@code threads} threads; the
+     * caller closes it.
+     */
+    Config toNative(int threads) {
+        return new Config()
+                .arch(pixelcnn.ARCH_PIXELCNN)
+                .channels(channels)
+                .height(height)
+                .width(width)
+                .head(head == Head.BERNOULLI ? pixelcnn.HEAD_BERNOULLI : pixelcnn.HEAD_CATEGORICAL)
+                .levels(levels)
+                .hidden_channels(hiddenChannels)
+                .residual_channels(residualChannels)
+                .head_channels(headChannels)
+                .blocks(blocks)
+                .input_kernel(inputKernel)
+                .block_kernel(blockKernel)
+                .seed(seed)
+                .threads(threads);
+    }
+
+    /**
+     * The configuration rules live in the engine (pixelcnn::check_config), the one place that
+     * defines them; its message names the engine's field, which becomes the builder's name here.
+     */
+    private void checkWithEngine() {
+        NativeLoader.load();
+        try (Config c = toNative(0)) {
+            pixelcnn.check_config(c);
+        } catch (RuntimeException e) {
+            String message = String.valueOf(e.getMessage());
+            for (String[] names : JAVA_NAMES) {
+                if (message.startsWith(names[0] + ":")) {
+                    message = names[1] + message.substring(names[0].length());
+                    break;
+                }
+            }
+            throw new IllegalArgumentException(message, e);
+        }
+    }
+
+    /** Engine field names and the builder settings they are in Java. */
+    private static final String[][] JAVA_NAMES = {
+        {"hidden_channels", "hiddenChannels"}, {"residual_channels", "residualChannels"},
+        {"head_channels", "headChannels"}, {"input_kernel", "inputKernel"}, {"block_kernel", "blockKernel"},
+    };
+
+    /**
      * Returns a builder initialised with this configuration.
      *
      * @return the builder
@@ -401,42 +451,9 @@ public final class PixelCnnConfig {
          * @throws IllegalArgumentException naming the first invalid setting and what was expected
          */
         public PixelCnnConfig build() {
-            check(channels == 1 || channels == 3,
-                    "channels: expected 1 (grayscale) or 3 (colour), got " + channels);
-            check(height > 0 && width > 0 && height <= 4096 && width <= 4096,
-                    "image size: expected height and width in 1..4096, got " + height + "x" + width);
-            if (head == Head.BERNOULLI) {
-                check(levels == 2, "levels: a Bernoulli head has 2 levels, got " + levels);
-            } else {
-                check(levels >= 2 && levels <= 256,
-                        "levels: expected 2..256 for a categorical head, got " + levels);
-            }
-            checkWidth("hiddenChannels", hiddenChannels);
-            checkWidth("residualChannels", residualChannels);
-            checkWidth("headChannels", headChannels);
-            check(blocks >= 0 && blocks <= 1000, "blocks: expected 0..1000, got " + blocks);
-            checkKernel("inputKernel", inputKernel);
-            checkKernel("blockKernel", blockKernel);
-            check(inputKernel > 1 || channels > 1,
-                    "inputKernel: a 1x1 type A convolution sees nothing in a grayscale image; expected 3 or more");
-            return new PixelCnnConfig(this);
-        }
-
-        private void checkWidth(String name, int value) {
-            check(value > 0, name + ": expected a positive channel count, got " + value);
-            check(value % channels == 0, name + ": expected a multiple of the " + channels
-                    + " image channels (one group per colour), got " + value);
-        }
-
-        private static void checkKernel(String name, int value) {
-            check(value >= 1 && value <= 31 && value % 2 == 1,
-                    name + ": expected an odd kernel size in 1..31, got " + value);
-        }
-
-        private static void check(boolean ok, String message) {
-            if (!ok) {
-                throw new IllegalArgumentException(message);
-            }
+            PixelCnnConfig config = new PixelCnnConfig(this);
+            config.checkWithEngine();
+            return config;
         }
     }
 }

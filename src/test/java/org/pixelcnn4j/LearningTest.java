@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.pixelcnn4j.data.FashionMnist;
 import org.pixelcnn4j.engine.AdamConfig;
 import org.pixelcnn4j.engine.Model;
 import org.pixelcnn4j.oracle.TorchPixelCnn;

@@ -13,12 +13,13 @@ import java.util.concurrent.Callable;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
-import org.pixelcnn4j.SamplingConfig;
 import org.pixelcnn4j.data.DataSet;
 import org.pixelcnn4j.data.ImageFormat;
 import org.pixelcnn4j.data.ImageSource;
+import org.pixelcnn4j.data.Png;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,6 +41,18 @@ final class CompleteCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ModelFileOption modelFile;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    BinarizeOption binarize;
+
+    @Mixin
+    ComputeOptions compute;
+
     @Parameters(paramLabel = "IMAGE", arity = "1..*",
             description = "PNG/JPEG images, or folders of them, of the model's size.")
     List<Path> images;
@@ -59,10 +72,6 @@ final class CompleteCommand implements Callable<Integer> {
         Integer rows;
     }
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", order = 1,
-            description = "The checkpoint. Default: ${DEFAULT-VALUE}.")
-    Path model = Path.of("model.safetensors");
-
     @Option(names = "--out-dir", paramLabel = "DIR", order = 2,
             description = "Where the completed PNGs go. Default: ${DEFAULT-VALUE}.")
     Path outDir = Path.of("completions");
@@ -71,77 +80,43 @@ final class CompleteCommand implements Callable<Integer> {
             description = "Also write a grid: original | known pixels | completion, one row per image.")
     Path grid;
 
-    @Option(names = "--scale", paramLabel = "N", order = 4,
-            description = "Grid pixels per image pixel. Default: ${DEFAULT-VALUE}.")
-    int scale = 4;
-
-    @Option(names = "--seed", paramLabel = "S", order = 5, description = "Random seed. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--temperature", paramLabel = "T", order = 6,
-            description = "Below 1 sharpens, above 1 flattens the model's distributions. Default: ${DEFAULT-VALUE}.")
-    double temperature = 1.0;
-
-    @Option(names = "--binarize-threshold", paramLabel = "T", order = 7,
-            description = "Bernoulli models: intensities above T become 1. Default: the checkpoint's, else 127.")
-    Integer threshold;
-
-    @Option(names = "--batch-size", paramLabel = "N", order = 8,
-            description = "Images completed together. Default: ${DEFAULT-VALUE}.")
-    int batchSize = 64;
-
-    @Option(names = "--naive", order = 9,
-            description = "Use the naive sampler (a full forward pass per pixel): slow, same images.")
-    boolean naive;
-
-    @Option(names = "--threads", paramLabel = "N", order = 10,
-            description = "Compute threads (0: all cores). Default: ${DEFAULT-VALUE}.")
-    int threads;
-
-    @Option(names = "--no-progress", order = 11, description = "No progress bar, even on a terminal.")
-    boolean noProgress;
-
     /** Creates the command; picocli fills in the options. */
     CompleteCommand() {
     }
 
     @Override
     public Integer call() {
-        SampleCommand.checkSampling(temperature, batchSize, scale, threads);
+        sampling.check();
+        compute.check();
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, String> metadata = Inputs.readMetadata(model);
-        try (PixelCnn net = Inputs.loadModel(model, threads)) {
+        Map<String, String> metadata = Inputs.readMetadata(modelFile.model);
+        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.threads)) {
             PixelCnnConfig config = net.config();
-            if (threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
-                throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + model
+            if (binarize.threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
+                throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + modelFile.model
                         + " is categorical with " + config.levels() + " levels");
             }
-            DataSet set = Inputs.readForModel(Inputs.openImages(images), config, Inputs.threshold(threshold, metadata));
+            DataSet set = Inputs.readForModel(Inputs.openImages(images), config, Inputs.threshold(binarize.threshold, metadata));
             Images mask = known.rows != null ? rowMask(set, config) : masks(set, config);
-            ProgressPrinter printer = new ProgressPrinter(spec.commandLine().getErr(), ProgressPrinter.wanted(noProgress));
-            Images completed = net.complete(set.images(), mask, SamplingConfig.builder()
-                    .optSeed(seed)
-                    .optTemperature(temperature)
-                    .optBatchSize(batchSize)
-                    .optCached(!naive)
-                    .optListener(new SamplingReporter(printer, "completed"))
-                    .build());
+            ProgressPrinter printer = new ProgressPrinter(spec.commandLine().getErr(), compute.progress());
+            Images completed = net.complete(set.images(), mask,
+                    sampling.toConfig(new SamplingReporter(printer, "completed")));
             printer.clear();
             try {
                 Files.createDirectories(outDir);
                 Set<String> used = new HashSet<>();
                 for (int i = 0; i < set.count(); i++) {
-                    completed.writePng(outDir.resolve(outputName(set.fileName(i), used)), i, config.levels());
+                    Png.write(completed, outDir.resolve(outputName(set.fileName(i), used)), i, config.levels());
                 }
                 if (grid != null) {
                     SampleCommand.createParent(grid);
-                    gridImages(set.images(), mask, completed, config.levels()).writeGrid(grid, 3, 256, scale);
+                    Png.writeGrid(gridImages(set.images(), mask, completed, config.levels()), grid, 3, 256, sampling.scale);
                 }
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILURE, "cannot write the completions: " + Main.describe(e), e);
             }
             out.printf(Locale.ROOT, "completed %d image%s (seed %d, temperature %s); wrote them to %s%n", set.count(),
-                    set.count() == 1 ? "" : "s", seed, temperature, outDir);
+                    set.count() == 1 ? "" : "s", sampling.seed, sampling.temperature, outDir);
             if (grid != null) {
                 out.println("wrote " + grid);
             }

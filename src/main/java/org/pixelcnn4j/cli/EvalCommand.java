@@ -15,6 +15,7 @@ import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.data.DataSet;
 import org.pixelcnn4j.data.ImageSource;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,22 +33,17 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", order = 1,
-            description = "The checkpoint. Default: ${DEFAULT-VALUE}.")
-    Path model = Path.of("model.safetensors");
+    @Mixin
+    ModelFileOption modelFile;
 
-    @Option(names = "--data", paramLabel = "SOURCE", order = 2,
-            description = "An IDX file, a folder of PNG/JPEG images, 'fashion-mnist-test' or 'fashion-mnist' "
-                    + "(Fashion-MNIST's test or training set). Default: ${DEFAULT-VALUE}.")
-    String data = ImageSource.FASHION_MNIST_TEST;
+    @Mixin
+    DataOptions data;
 
-    @Option(names = "--limit", paramLabel = "N", order = 3,
-            description = "Score only the first N images (0: all). Default: ${DEFAULT-VALUE}.")
-    int limit;
+    @Mixin
+    BinarizeOption binarize;
 
-    @Option(names = "--binarize-threshold", paramLabel = "T", order = 4,
-            description = "Bernoulli models: intensities above T become 1. Default: the checkpoint's, else 127.")
-    Integer threshold;
+    @Mixin
+    ComputeOptions compute;
 
     @Option(names = "--csv", paramLabel = "FILE", order = 5,
             description = "Write index,nats,bits_per_dim(,file) per image, most unusual first.")
@@ -57,41 +53,30 @@ final class EvalCommand implements Callable<Integer> {
             description = "Images scored together. Default: ${DEFAULT-VALUE}.")
     int batchSize = 64;
 
-    @Option(names = "--threads", paramLabel = "N", order = 7,
-            description = "Compute threads (0: all cores). Default: ${DEFAULT-VALUE}.")
-    int threads;
-
-    @Option(names = "--no-progress", order = 8, description = "No progress bar, even on a terminal.")
-    boolean noProgress;
-
     /** Creates the command; picocli fills in the options. */
     EvalCommand() {
     }
 
     @Override
     public Integer call() {
-        if (limit < 0) {
-            throw CliException.usage("--limit: expected 0 (all) or a positive count, got " + limit);
-        }
+        data.check();
+        compute.check();
         if (batchSize <= 0) {
             throw CliException.usage("--batch-size: expected a positive count, got " + batchSize);
         }
-        if (threads < 0) {
-            throw CliException.usage("--threads: expected 0 (all cores) or a positive count, got " + threads);
-        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Map<String, String> metadata = Inputs.readMetadata(model);
-        try (PixelCnn net = Inputs.loadModel(model, threads)) {
+        Map<String, String> metadata = Inputs.readMetadata(modelFile.model);
+        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.threads)) {
             PixelCnnConfig config = net.config();
-            if (threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
-                throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + model
+            if (binarize.threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
+                throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + modelFile.model
                         + " is categorical with " + config.levels() + " levels");
             }
-            ImageSource source = Inputs.openData(data, limit);
-            DataSet set = Inputs.readForModel(source, config, Inputs.threshold(threshold, metadata));
+            ImageSource source = Inputs.openData(data.sourceOr(ImageSource.FASHION_MNIST_TEST), data.limit);
+            DataSet set = Inputs.readForModel(source, config, Inputs.threshold(binarize.threshold, metadata));
             int n = set.count();
-            ProgressPrinter printer = new ProgressPrinter(err, ProgressPrinter.wanted(noProgress));
+            ProgressPrinter printer = new ProgressPrinter(err, compute.progress());
             double[] nats = Inputs.nll(net, set.images(), batchSize,
                     done -> printer.bar((double) done / n, "scored " + done + "/" + n + " images", done == n));
             printer.clear();

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.pixelcnn4j.PixelCnn;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,9 +22,8 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
-            description = "The checkpoint. Default: ${DEFAULT-VALUE}.")
-    Path model = Path.of("model.safetensors");
+    @Mixin
+    ModelFileOption modelFile;
 
     /** Creates the command; picocli fills in the options. */
     InfoCommand() {
@@ -32,15 +32,15 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, String> metadata = Inputs.readMetadata(model);
+        Map<String, String> metadata = Inputs.readMetadata(modelFile.model);
         long size;
         try {
-            size = Files.size(model);
+            size = Files.size(modelFile.model);
         } catch (IOException e) {
             throw new CliException(ExitCodes.BAD_CHECKPOINT, "cannot read checkpoint: " + Main.describe(e), e);
         }
-        try (PixelCnn net = Inputs.loadModel(model, 1)) {
-            out.printf(Locale.ROOT, "checkpoint: %s (%,d bytes, %s)%n", model, size, metadata.get("format"));
+        try (PixelCnn net = Inputs.loadModel(modelFile.model, 1)) {
+            out.printf(Locale.ROOT, "checkpoint: %s (%,d bytes, %s)%n", modelFile.model, size, metadata.get("format"));
             out.println("model: " + Inputs.describe(net.config()));
             out.printf(Locale.ROOT, "parameters: %,d%n", net.parameterCount());
             out.println("training step: " + net.step());
@@ -49,7 +49,7 @@ final class InfoCommand implements Callable<Integer> {
             out.println("training settings (pixelcnn4j train):");
             // The settings in the order train writes them, then anything else under train.*.
             java.util.Set<String> keys = new java.util.LinkedHashSet<>(
-                    TrainingSettings.fromMetadata(metadata, model).toMetadata().keySet());
+                    TrainingSettings.fromMetadata(metadata, modelFile.model).toMetadata().keySet());
             new java.util.TreeSet<>(metadata.keySet()).stream()
                     .filter(k -> k.startsWith(TrainingSettings.PREFIX))
                     .forEach(keys::add);

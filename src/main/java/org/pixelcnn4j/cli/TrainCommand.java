@@ -19,6 +19,7 @@ import org.pixelcnn4j.data.DataSplit;
 import org.pixelcnn4j.data.ImageFormat;
 import org.pixelcnn4j.data.ImageSource;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,71 +41,25 @@ import picocli.CommandLine.Spec;
             ""})
 final class TrainCommand implements Callable<Integer> {
 
-    /** Output distribution of a new model. */
-    enum Head {
-        /** Binary pixels (binarized images). */
-        bernoulli,
-        /** {@code --levels} values per channel (quantized images). */
-        categorical
-    }
-
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "SOURCE", order = 1,
-            description = "An IDX file (plain or gzip), a folder of PNG/JPEG images (sorted by name), or "
-                    + "'fashion-mnist' (the training set of the Debian package dataset-fashion-mnist). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    String dataSource = ImageSource.FASHION_MNIST;
+    @Mixin
+    DataOptions data;
 
-    @Option(names = "--limit", paramLabel = "N", order = 2,
-            description = "Use only the first N images (0: all). Default: ${DEFAULT-VALUE}.")
-    int limit;
+    @Mixin
+    BinarizeOption binarize;
 
-    @Option(names = "--binarize-threshold", paramLabel = "T", order = 3,
-            description = "Bernoulli head: intensities above T (0..255) become 1. Default: ${DEFAULT-VALUE}.")
-    int threshold = Inputs.DEFAULT_THRESHOLD;
+    @Mixin
+    ArchitectureOptions architecture;
+
+    @Mixin
+    ComputeOptions compute;
 
     @Option(names = "--validation-split", paramLabel = "F", order = 4,
             description = "Hold out this fraction of the images (seeded by --seed) and report their NLL at "
                     + "checkpoints and at the end. Default: ${DEFAULT-VALUE}.")
     double validationSplit;
-
-    @Option(names = "--head", paramLabel = "HEAD", order = 10,
-            description = "bernoulli (binarized images) or categorical (--levels values). Default: ${DEFAULT-VALUE}.")
-    Head head = Head.bernoulli;
-
-    @Option(names = "--levels", paramLabel = "L", order = 11,
-            description = "Categorical head: values per channel, 2..256. Default: ${DEFAULT-VALUE}.")
-    int levels = 256;
-
-    @Option(names = "--channels", paramLabel = "C", order = 12,
-            description = "1 (gray) or 3 (colour). Default: 3 if any image has colour, else 1.")
-    Integer channels;
-
-    @Option(names = "--hidden", paramLabel = "N", order = 13,
-            description = "Width of the residual stream. Default: ${DEFAULT-VALUE}.")
-    int hidden = 128;
-
-    @Option(names = "--residual", paramLabel = "N", order = 14,
-            description = "Width inside each residual block. Default: ${DEFAULT-VALUE}.")
-    int residual = 64;
-
-    @Option(names = "--head-channels", paramLabel = "N", order = 15,
-            description = "Width of the head's hidden layer. Default: ${DEFAULT-VALUE}.")
-    int headChannels = 128;
-
-    @Option(names = "--blocks", paramLabel = "N", order = 16,
-            description = "Residual blocks. Default: ${DEFAULT-VALUE}.")
-    int blocks = 6;
-
-    @Option(names = "--input-kernel", paramLabel = "K", order = 17,
-            description = "Odd kernel size of the type A input convolution. Default: ${DEFAULT-VALUE}.")
-    int inputKernel = 7;
-
-    @Option(names = "--block-kernel", paramLabel = "K", order = 18,
-            description = "Odd kernel size of the blocks' type B convolutions. Default: ${DEFAULT-VALUE}.")
-    int blockKernel = 3;
 
     @Option(names = "--seed", paramLabel = "S", order = 19,
             description = "Seed of the initial weights, the validation split and the batch order. "
@@ -127,10 +82,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", paramLabel = "RATE", order = 23,
             description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
     double learningRate = 1e-3;
-
-    @Option(names = "--threads", paramLabel = "N", order = 24,
-            description = "Compute threads (0: all cores). Default: ${DEFAULT-VALUE}.")
-    int threads;
 
     @Option(names = "--checkpoint", paramLabel = "FILE", order = 30,
             description = "The checkpoint to write (and to read with --resume). Default: ${DEFAULT-VALUE}.")
@@ -155,10 +106,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", paramLabel = "N", order = 35,
             description = "Without a progress bar: a log line every N steps. Default: ${DEFAULT-VALUE}.")
     int logEvery = 100;
-
-    @Option(names = "--no-progress", order = 36,
-            description = "Plain log lines instead of a progress bar, even on a terminal.")
-    boolean noProgress;
 
     private static final int DEFAULT_STEPS = 1000;
     private static final int DEFAULT_CHECKPOINT_EVERY = 1000;
@@ -189,14 +136,14 @@ final class TrainCommand implements Callable<Integer> {
                     + " --overwrite to replace it with a new model");
         }
 
-        String dataName = stored != null ? stored.data() : normalizedData(dataSource);
-        int dataLimit = stored != null ? stored.limit() : limit;
+        String dataName = stored != null ? stored.data() : normalizedData(data.sourceOr(ImageSource.FASHION_MNIST));
+        int dataLimit = stored != null ? stored.limit() : data.limit;
         ImageSource source = Inputs.openData(dataName, dataLimit);
         if (config == null) {
-            config = newConfig(source);
+            config = architecture.toConfig(source.channels(), source.height(), source.width(), seed);
         }
-        int binarize = stored != null ? stored.threshold()
-                : config.head() == PixelCnnConfig.Head.BERNOULLI ? threshold : -1;
+        int threshold = stored != null ? stored.threshold()
+                : config.head() == PixelCnnConfig.Head.BERNOULLI ? binarize.valueOrDefault() : -1;
         double split = stored != null ? stored.validationSplit() : validationSplit;
         long shuffleSeed = stored != null ? stored.seed() : seed;
         try {
@@ -204,10 +151,10 @@ final class TrainCommand implements Callable<Integer> {
         } catch (InvalidDataException e) {
             throw Inputs.dataError(e);
         }
-        err.println("data: " + source.description() + ", " + ImageFormat.forModel(config, Math.max(0, binarize))
+        err.println("data: " + source.description() + ", " + ImageFormat.forModel(config, Math.max(0, threshold))
                 .describe());
         err.flush();
-        DataSplit sets = Inputs.readSplit(source, ImageFormat.forModel(config, Math.max(0, binarize)), split,
+        DataSplit sets = Inputs.readSplit(source, ImageFormat.forModel(config, Math.max(0, threshold)), split,
                 shuffleSeed);
         DataSet train = sets.train();
         DataSet validation = sets.validation();
@@ -226,12 +173,12 @@ final class TrainCommand implements Callable<Integer> {
         int every = checkpointEvery != null ? checkpointEvery
                 : stored != null ? stored.checkpointEvery() : DEFAULT_CHECKPOINT_EVERY;
         double rate = stored != null ? stored.learningRate() : learningRate;
-        TrainingSettings settings = new TrainingSettings(dataName, dataLimit, binarize, batch, rate, split,
+        TrainingSettings settings = new TrainingSettings(dataName, dataLimit, threshold, batch, rate, split,
                 shuffleSeed, target, every, train.count(), train.checksum(), validation == null ? 0 : validation.count(),
                 validation == null ? 0 : validation.checksum());
 
-        try (PixelCnn net = stored != null ? Inputs.loadModel(checkpoint, threads)
-                : PixelCnn.create(config, Device.cpu(threads))) {
+        try (PixelCnn net = stored != null ? Inputs.loadModel(checkpoint, compute.threads)
+                : PixelCnn.create(config, Device.cpu(compute.threads))) {
             return train(net, train, validation, settings, stored != null, err, out);
         }
     }
@@ -255,7 +202,7 @@ final class TrainCommand implements Callable<Integer> {
                 : "new model", first, target);
         err.flush();
 
-        ProgressPrinter printer = new ProgressPrinter(err, ProgressPrinter.wanted(noProgress));
+        ProgressPrinter printer = new ProgressPrinter(err, compute.progress());
         TrainReporter reporter = new TrainReporter(printer, Math.max(1, logEvery), first, target,
                 settings.batchSize(), net.config().dimensions());
         Validation lastValidation = null;
@@ -379,14 +326,10 @@ final class TrainCommand implements Callable<Integer> {
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw CliException.usage("--lr: expected a positive learning rate, got " + learningRate);
         }
-        if (threads < 0) {
-            throw CliException.usage("--threads: expected 0 (all cores) or a positive count, got " + threads);
-        }
-        if (limit < 0) {
-            throw CliException.usage("--limit: expected 0 (all) or a positive count, got " + limit);
-        }
-        if (threshold < 0 || threshold > 255) {
-            throw CliException.usage("--binarize-threshold: expected 0..255, got " + threshold);
+        compute.check();
+        data.check();
+        if (binarize.valueOrDefault() < 0 || binarize.valueOrDefault() > 255) {
+            throw CliException.usage("--binarize-threshold: expected 0..255, got " + binarize.valueOrDefault());
         }
         if (!(validationSplit >= 0 && validationSplit < 1)) {
             throw CliException.usage("--validation-split: expected a fraction in [0, 1), got " + validationSplit);
@@ -398,56 +341,27 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && overwrite) {
             throw CliException.usage("--resume and --overwrite contradict each other; expected one of them");
         }
-        if (given("--binarize-threshold") && head == Head.categorical) {
+        if (given("--binarize-threshold") && architecture.head == ArchitectureOptions.Head.categorical) {
             throw CliException.usage("--binarize-threshold applies to --head bernoulli only; a categorical model"
                     + " quantizes to --levels");
         }
-        if (given("--levels") && head == Head.bernoulli && !resume) {
+        if (given("--levels") && architecture.head == ArchitectureOptions.Head.bernoulli && !resume) {
             throw CliException.usage("--levels applies to --head categorical only; a Bernoulli model has 2 levels");
-        }
-    }
-
-    /** A new model's configuration: image shape from the data, the rest from the options. */
-    private PixelCnnConfig newConfig(ImageSource source) {
-        PixelCnnConfig.Builder b = PixelCnnConfig.builder()
-                .setImageShape(channels != null ? channels : source.channels(), source.height(), source.width())
-                .optHiddenChannels(hidden)
-                .optResidualChannels(residual)
-                .optHeadChannels(headChannels)
-                .optBlocks(blocks)
-                .optInputKernel(inputKernel)
-                .optBlockKernel(blockKernel)
-                .optSeed(seed);
-        if (head == Head.categorical) {
-            b.optCategorical(levels);
-        } else {
-            b.optBernoulli();
-        }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException e) {
-            throw CliException.usage("model: " + e.getMessage());
         }
     }
 
     /** With --resume: options that would change the run must agree with the checkpoint. */
     private void checkResumeOptions(TrainingSettings stored, PixelCnnConfig config) {
-        same("--data", stored.data(), normalizedData(dataSource));
-        same("--limit", stored.limit(), limit);
-        same("--binarize-threshold", stored.threshold(), threshold);
+        same("--data", stored.data(), normalizedData(data.sourceOr(ImageSource.FASHION_MNIST)));
+        same("--limit", stored.limit(), data.limit);
+        same("--binarize-threshold", stored.threshold(), binarize.valueOrDefault());
         same("--validation-split", stored.validationSplit(), validationSplit);
         same("--batch-size", stored.batchSize(), batchSize);
         same("--lr", stored.learningRate(), learningRate);
         same("--seed", stored.seed(), seed);
-        same("--head", config.head().name().toLowerCase(Locale.ROOT), head.name());
-        same("--levels", config.levels(), levels);
-        same("--channels", config.channels(), channels);
-        same("--hidden", config.hiddenChannels(), hidden);
-        same("--residual", config.residualChannels(), residual);
-        same("--head-channels", config.headChannels(), headChannels);
-        same("--blocks", config.blocks(), blocks);
-        same("--input-kernel", config.inputKernel(), inputKernel);
-        same("--block-kernel", config.blockKernel(), blockKernel);
+        for (Object[] option : architecture.againstCheckpoint(config)) {
+            same((String) option[0], option[1], option[2]);
+        }
     }
 
     private void same(String option, Object stored, Object given) {
@@ -485,6 +399,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private String threads() {
+        int threads = compute.threads;
         return threads == 0 ? Runtime.getRuntime().availableProcessors() + " threads (all cores)"
                 : threads + (threads == 1 ? " thread" : " threads");
     }

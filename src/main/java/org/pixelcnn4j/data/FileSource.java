@@ -194,7 +194,7 @@ final class FileSource extends ImageSource {
                         + " pixels (height x width); expected " + height() + "x" + width() + " (it changed while"
                         + " being read)");
             }
-            Images one = Images.fromBufferedImages(List.of(image), format.channels());
+            Images one = Png.fromBufferedImages(List.of(image), format.channels());
             sink.accept(i, format.convert(one).toArray());
         }
     }

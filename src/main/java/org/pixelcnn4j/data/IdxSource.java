@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
-import org.pixelcnn4j.Idx;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.InvalidDataException;
 

@@ -10,7 +10,7 @@ import org.pixelcnn4j.PixelCnnConfig;
  * value representation (raw intensities, binarized or quantized). Immutable.
  *
  * <p>Colour images read into 1 channel become gray by the ITU-R BT.601 luma weights; gray images
- * read into 3 channels have the gray value in R, G and B (see {@link Images#fromBufferedImages}).
+ * read into 3 channels have the gray value in R, G and B (see {@link Png#fromBufferedImages}).
  * Binarization maps {@code v > threshold} to 1 ({@link Images#binarize}); quantization maps
  * {@code v} to {@code floor(v * levels / 256)} ({@link Images#quantize}).
  *

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.zip.CRC32C;
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.InvalidDataException;
 

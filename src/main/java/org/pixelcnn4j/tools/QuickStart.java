@@ -4,13 +4,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.pixelcnn4j.Device;
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.Likelihood;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.SamplingConfig;
 import org.pixelcnn4j.TrainingConfig;
+import org.pixelcnn4j.data.FashionMnist;
+import org.pixelcnn4j.data.Png;
 
 /**
  * The main job of the README: trains a small binary PixelCNN on Fashion-MNIST, prints the test
@@ -99,7 +100,7 @@ public final class QuickStart {
             System.out.printf(Locale.ROOT, "sampled %d images in %.2f s (cached sampler)%n", samples,
                     (System.nanoTime() - t0) / 1e9);
             Path grid = out.resolve("samples.png");
-            drawn.writeGrid(grid, (int) Math.ceil(Math.sqrt(samples)), 2, 4);
+            Png.writeGrid(drawn, grid, (int) Math.ceil(Math.sqrt(samples)), 2, 4);
             Path completion = out.resolve("completion.png");
             writeCompletionGrid(model, test.slice(0, 8), completion);
             Files.writeString(out.resolve("loss.csv"), lossCsv);
@@ -134,6 +135,6 @@ public final class QuickStart {
             Images done = model.complete(originals, known, SamplingConfig.ofSeed(seed));
             System.arraycopy(done.toArray(), 0, grid, (2 + seed) * size, size);
         }
-        Images.of(grid, 5 * n, c, h, w).writeGrid(png, n, model.config().levels(), 4);
+        Png.writeGrid(Images.of(grid, 5 * n, c, h, w), png, n, model.config().levels(), 4);
     }
 }

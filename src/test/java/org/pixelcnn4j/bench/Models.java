@@ -3,10 +3,10 @@ package org.pixelcnn4j.bench;
 import java.io.IOException;
 import java.util.SplittableRandom;
 
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
+import org.pixelcnn4j.data.FashionMnist;
 import org.pixelcnn4j.io.Safetensors;
 import org.pixelcnn4j.oracle.TorchConfig;
 import org.pixelcnn4j.oracle.TorchPixelCnn;

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.PixelCnn;
+import org.pixelcnn4j.data.FashionMnist;
 import org.pixelcnn4j.io.Safetensors;
 
 /** {@code pixelcnn4j train}: checkpoints, validation, exact resume, interruption, refused options. */

@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.SamplingConfig;
 import org.pixelcnn4j.TrainingConfig;
+import org.pixelcnn4j.data.FashionMnist;
+import org.pixelcnn4j.data.Png;
 
 /**
  * Trains a small binary PixelCNN on Fashion-MNIST for a few seconds and writes a grid of samples,
@@ -61,7 +62,7 @@ public final class SampleGrid {
                     .build());
             System.out.printf(Locale.ROOT, "sampled %d images in %.2f s%n", SAMPLES, (System.nanoTime() - t1) / 1e9);
             Path png = out.resolve("samples.png");
-            samples.writeGrid(png, 6, 2, 4);   // 6 columns, 2 levels (binary), 4x scale
+            Png.writeGrid(samples, png, 6, 2, 4);   // 6 columns, 2 levels (binary), 4x scale
             System.out.println("wrote " + png);
         }
     }

@@ -7,12 +7,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.stream.IntStream;
-import org.pixelcnn4j.FashionMnist;
 import org.pixelcnn4j.Images;
 import org.pixelcnn4j.Likelihood;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.TrainingConfig;
+import org.pixelcnn4j.data.FashionMnist;
+import org.pixelcnn4j.data.Png;
 
 /**
  * Anomaly scoring with a PixelCNN: every Fashion-MNIST test image gets its exact negative
@@ -86,8 +87,8 @@ public final class ScoreFashionMnist {
             System.out.printf(Locale.ROOT, "most likely: image %d (%s), %.2f nats%n", most[0],
                     CLASSES[labels[most[0]]], nats[most[0]]);
 
-            test.select(least).writeGrid(out.resolve("least-likely.png"), 5, c.levels(), 4);
-            test.select(most).writeGrid(out.resolve("most-likely.png"), 5, c.levels(), 4);
+            Png.writeGrid(test.select(least), out.resolve("least-likely.png"), 5, c.levels(), 4);
+            Png.writeGrid(test.select(most), out.resolve("most-likely.png"), 5, c.levels(), 4);
             System.out.printf(Locale.ROOT, "wrote %s and %s (%.1f s in all)%n", out.resolve("least-likely.png"),
                     out.resolve("most-likely.png"), (System.nanoTime() - start) / 1e9);
         }

@@ -1,4 +1,4 @@
-package org.pixelcnn4j;
+package org.pixelcnn4j.data;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.pixelcnn4j.Images;
+import org.pixelcnn4j.InvalidDataException;
 
 /**
  * Reader of the IDX format used by MNIST and Fashion-MNIST, plain or gzip-compressed.
@@ -83,7 +85,7 @@ public final class Idx {
             }
             String what = count + (count == total ? "" : " of " + total) + " images of " + height + "x" + width;
             byte[] pixels = source.readData(needed, what, count == total);
-            return Images.wrap(pixels, count, 1, height, width);
+            return Images.adopt(pixels, count, 1, height, width);
         }
     }
 

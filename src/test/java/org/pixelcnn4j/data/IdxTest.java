@@ -1,4 +1,4 @@
-package org.pixelcnn4j;
+package org.pixelcnn4j.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pixelcnn4j.Images;
+import org.pixelcnn4j.InvalidDataException;
 
 class IdxTest {
 

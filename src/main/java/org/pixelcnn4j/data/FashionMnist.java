@@ -1,9 +1,11 @@
-package org.pixelcnn4j;
+package org.pixelcnn4j.data;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.pixelcnn4j.Images;
+import org.pixelcnn4j.InvalidDataException;
 
 /**
  * Access to the Fashion-MNIST data set (60,000 training and 10,000 test images, 28x28 gray).

@@ -1,0 +1,95 @@
+package org.pixelcnn4j.cli;
+
+import java.util.Locale;
+import org.pixelcnn4j.PixelCnnConfig;
+import picocli.CommandLine.Option;
+
+/** The architecture of a new model ({@code train}); the image shape comes from the data. */
+final class ArchitectureOptions {
+
+    /** Output distribution of a new model. */
+    enum Head {
+        /** Binary pixels (binarized images). */
+        bernoulli,
+        /** {@code --levels} values per channel (quantized images). */
+        categorical
+    }
+
+    @Option(names = "--head", paramLabel = "HEAD", order = 10,
+            description = "bernoulli (binarized images) or categorical (--levels values). Default: ${DEFAULT-VALUE}.")
+    Head head = Head.bernoulli;
+
+    @Option(names = "--levels", paramLabel = "L", order = 11,
+            description = "Categorical head: values per channel, 2..256. Default: ${DEFAULT-VALUE}.")
+    int levels = 256;
+
+    @Option(names = "--channels", paramLabel = "C", order = 12,
+            description = "1 (gray) or 3 (colour). Default: 3 if any image has colour, else 1.")
+    Integer channels;
+
+    @Option(names = "--hidden", paramLabel = "N", order = 13,
+            description = "Width of the residual stream. Default: ${DEFAULT-VALUE}.")
+    int hidden = 128;
+
+    @Option(names = "--residual", paramLabel = "N", order = 14,
+            description = "Width inside each residual block. Default: ${DEFAULT-VALUE}.")
+    int residual = 64;
+
+    @Option(names = "--head-channels", paramLabel = "N", order = 15,
+            description = "Width of the head's hidden layer. Default: ${DEFAULT-VALUE}.")
+    int headChannels = 128;
+
+    @Option(names = "--blocks", paramLabel = "N", order = 16,
+            description = "Residual blocks. Default: ${DEFAULT-VALUE}.")
+    int blocks = 6;
+
+    @Option(names = "--input-kernel", paramLabel = "K", order = 17,
+            description = "Odd kernel size of the type A input convolution. Default: ${DEFAULT-VALUE}.")
+    int inputKernel = 7;
+
+    @Option(names = "--block-kernel", paramLabel = "K", order = 18,
+            description = "Odd kernel size of the blocks' type B convolutions. Default: ${DEFAULT-VALUE}.")
+    int blockKernel = 3;
+
+    /**
+     * The configuration of a new model of these options.
+     *
+     * @throws CliException (usage) naming the invalid setting
+     */
+    PixelCnnConfig toConfig(int imageChannels, int height, int width, long seed) {
+        PixelCnnConfig.Builder b = PixelCnnConfig.builder()
+                .setImageShape(channels != null ? channels : imageChannels, height, width)
+                .optHiddenChannels(hidden)
+                .optResidualChannels(residual)
+                .optHeadChannels(headChannels)
+                .optBlocks(blocks)
+                .optInputKernel(inputKernel)
+                .optBlockKernel(blockKernel)
+                .optSeed(seed);
+        if (head == Head.categorical) {
+            b.optCategorical(levels);
+        } else {
+            b.optBernoulli();
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("model: " + e.getMessage());
+        }
+    }
+
+    /** Each option and the value a checkpoint's configuration has for it, for --resume. */
+    Object[][] againstCheckpoint(PixelCnnConfig config) {
+        return new Object[][] {
+            {"--head", config.head().name().toLowerCase(Locale.ROOT), head.name()},
+            {"--levels", config.levels(), levels},
+            {"--channels", config.channels(), channels},
+            {"--hidden", config.hiddenChannels(), hidden},
+            {"--residual", config.residualChannels(), residual},
+            {"--head-channels", config.headChannels(), headChannels},
+            {"--blocks", config.blocks(), blocks},
+            {"--input-kernel", config.inputKernel(), inputKernel},
+            {"--block-kernel", config.blockKernel(), blockKernel},
+        };
+    }
+}
