@@ -1,6 +1,7 @@
 // Engine self-checks that need no LibTorch: gradients against central finite differences,
 // causality of the masks by perturbation, init determinism, thread-count independence and
 // argument validation. The LibTorch oracle (JUnit) checks the same numbers against PyTorch.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "expect.h"
+#include "net/networks.h"
 #include "pixelcnn/pixelcnn.h"
 
 
@@ -221,7 +223,59 @@ static void check_clipping() {
     EXPECT(worst < 1e-3, "clipped first moment off by %g (relative)", worst);
 }
 
+// The residual network as a graph: its tensor table in state_dict order, tensors laid out back to
+// back, the arena's activations disjoint, and gradient slots reused: two of the residual width,
+// two of the hidden width, the logits' and the head's, which shares a hidden one when the head
+// is as wide (six slots, or five).
+static void check_graph() {
+    Config c = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 3);
+    pixelcnn::net::Graph g = pixelcnn::net::residual_network(c);
+    std::vector<std::string> names;
+    for (const auto& t : g.tensors) names.push_back(t.name);
+    EXPECT(names.front() == "input.weight" && names[2] == "blocks.0.conv1.weight" &&
+               names.back() == "head.conv2.bias" && names.size() == 2 * (1 + 3 * 3 + 2),
+           "tensor table: %zu names, first %s, last %s", names.size(), names.front().c_str(), names.back().c_str());
+    int64_t offset = 0;
+    for (const auto& t : g.tensors) {
+        EXPECT(t.offset == offset, "tensor %s at %lld, expected %lld", t.name.c_str(), (long long)t.offset,
+               (long long)offset);
+        offset += t.size;
+    }
+    EXPECT(offset == g.param_floats, "parameter blob %lld floats, tensors %lld", (long long)g.param_floats,
+           (long long)offset);
+    // A dense tensor (a class embedding of 10 classes x hidden) fits the table.
+    const int emb = g.add_tensor("class_embedding.weight", {10, c.hidden_channels}, 0.1f);
+    EXPECT(g.tensors[emb].offset == offset && g.param_floats == offset + 10 * c.hidden_channels,
+           "dense tensor at %lld", (long long)g.tensors[emb].offset);
+    const int64_t P = 2 * c.height * c.width;
+    for (int head_width : {c.hidden_channels, 2 * c.hidden_channels}) {
+        Config wide = c;
+        wide.head_channels = head_width;
+        const size_t expected = head_width == c.hidden_channels ? 5 : 6;
+        pixelcnn::net::Graph gw = pixelcnn::net::residual_network(wide);
+        pixelcnn::net::ArenaPlan pw = pixelcnn::net::plan_arena(gw, P);
+        std::vector<int64_t> distinct;
+        for (size_t k = 0; k < gw.nodes.size(); ++k)
+            for (int64_t s : {pw.grad_in[k], pw.grad_out[k]})
+                if (s >= 0 && std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
+        EXPECT(distinct.size() == expected, "head %d: %zu gradient slots, expected %zu", head_width, distinct.size(),
+               expected);
+    }
+    pixelcnn::net::ArenaPlan plan = pixelcnn::net::plan_arena(g, P);
+    std::vector<std::pair<int64_t, int64_t>> spans;
+    for (size_t b = 0; b < g.buffers.size(); ++b) spans.push_back({plan.value[b], plan.value[b] + P * g.buffers[b].channels});
+    std::vector<int64_t> slots;
+    for (size_t k = 0; k < g.nodes.size(); ++k)
+        for (int64_t s : {plan.grad_in[k], plan.grad_out[k]})
+            if (s >= 0 && std::find(slots.begin(), slots.end(), s) == slots.end()) slots.push_back(s);
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i)
+        EXPECT(spans[i].first >= spans[i - 1].second, "activation buffers overlap at %lld", (long long)spans[i].first);
+    for (int64_t s : slots) EXPECT(s >= spans.back().second, "a gradient slot overlaps the activations");
+}
+
 int main() {
+    check_graph();
     for (int head = 0; head < 2; ++head) {
         for (int channels : {1, 3}) {
             for (int k : {3, 5}) {

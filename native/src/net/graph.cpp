@@ -139,6 +139,21 @@ void Graph::add_conv(const std::string& name, int input, int output, const MaskS
     nodes.push_back(n);
 }
 
+int Graph::add_tensor(const std::string& name, const std::vector<int64_t>& shape, float init_bound) {
+    TensorInfo t;
+    t.name = name;
+    t.shape = shape;
+    t.offset = param_floats;
+    t.size = t.dense_size();
+    t.init_bound = init_bound;
+    // Streams above every conv's: a dense tensor's draws never coincide with a weight's.
+    t.init_stream = 0x10000u + static_cast<uint32_t>(tensors.size());
+    t.init_tag = 0xE3u;
+    param_floats += t.size;
+    tensors.push_back(t);
+    return static_cast<int>(tensors.size()) - 1;
+}
+
 void Graph::add_relu(int input, int output) {
     PCNN_ASSERT(buffers[input].channels == buffers[output].channels);
     Node n;

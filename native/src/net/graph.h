@@ -128,6 +128,9 @@ struct Graph {
     void add_conv(const std::string& name, int input, int output, const MaskSpec& mask,
                   bool accumulate = false);
     void add_relu(int input, int output);
+    // A parameter tensor that belongs to no convolution (a class-embedding table, say), dense in
+    // PyTorch's layout, initialised U(-bound, bound); returns its index.
+    int add_tensor(const std::string& name, const std::vector<int64_t>& shape, float init_bound);
     void add_loss(Op loss, int logits);
 
     const MaskedConv& conv_of(const Node& n) const { return convs[n.conv]; }
@@ -140,7 +143,7 @@ struct Graph {
 // Where each buffer, gradient and scratch area lives in the activation arena for `count` images
 // (offsets in floats, each a multiple of 16 so rows start on 64-byte boundaries). Gradients
 // share slots: a gradient lives from its first write to its last read in the backward walk, and
-// freed slots of the same width are reused (the residual network needs six).
+// freed slots of the same width are reused (the residual network needs five or six).
 struct ArenaPlan {
     int64_t positions = 0;
     std::vector<int64_t> value;       // per buffer
