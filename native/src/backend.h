@@ -74,6 +74,9 @@ public:
     // Whether node n of g can run here; if not, why names what is missing.
     virtual bool supports(const net::Graph& g, const net::Node& n, std::string* why) const = 0;
     virtual void set_threads(int threads) = 0;
+    // Called before each pass over the graph (forward, cached-sampler row): the CPU backend
+    // makes sure the BLAS is still single-threaded (another user in the process may have raised it).
+    virtual void prepare() = 0;
 
     // ---- memory ----
     virtual void* allocate(size_t bytes) = 0;  // zero-filled, 64-byte aligned; throws on failure

@@ -14,6 +14,7 @@ void forward(ModelImpl& m, const unsigned char* images, int count) {
     const Shape s = m.shape(count);
     const int64_t P = s.positions();
     float* col = m.at(m.plan.col);
+    be.prepare();
     for (const Node& n : m.graph.nodes) {
         switch (n.op) {
             case Op::EncodeInput:

@@ -89,14 +89,7 @@ void ModelImpl::init_weights() {
             const double u = uniform_for(seed, t.init_stream, static_cast<uint32_t>(i), t.init_tag);
             values[i] = static_cast<float>((2.0 * u - 1.0) * t.init_bound);
         }
-        if (t.layout == net::TensorInfo::PackedConvWeight) {
-            const net::MaskedConv& conv = graph.convs[t.conv];
-            if (conv.centre_live) {
-                float* centre = values.data() + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * conv.out_channels;
-                for (size_t i = 0; i < conv.centre_mask.size(); ++i)
-                    if (conv.centre_mask[i] == 0.0f) centre[i] = 0.0f;
-            }
-        }
+        if (t.layout == net::TensorInfo::PackedConvWeight) graph.convs[t.conv].zero_masked_centre(values.data());
         backend->upload(params.f() + t.offset, values.data(), values.size() * sizeof(float));
     }
 }
@@ -160,15 +153,11 @@ void ModelImpl::pack(const net::TensorInfo& t, const float* dense, float* packed
     const int kh = conv.mask.kh, kw = conv.mask.kw, IC = conv.in_channels, OC = conv.out_channels;
     for (int tap = 0; tap < conv.taps; ++tap) {
         const int i = conv.tap_dy[tap] + conv.mask.anchor_y, j = conv.tap_dx[tap] + conv.mask.anchor_x;
-        const bool centre = conv.centre_live && tap == conv.taps - 1;
-        for (int q = 0; q < IC; ++q) {
-            for (int o = 0; o < OC; ++o) {
-                float v = dense[((static_cast<int64_t>(o) * IC + q) * kh + i) * kw + j];
-                if (centre && conv.centre_mask[static_cast<size_t>(q) * OC + o] == 0.0f) v = 0.0f;  // +0, not -0
-                packed[(static_cast<int64_t>(tap) * IC + q) * OC + o] = v;
-            }
-        }
+        for (int q = 0; q < IC; ++q)
+            for (int o = 0; o < OC; ++o)
+                packed[(static_cast<int64_t>(tap) * IC + q) * OC + o] = dense[((static_cast<int64_t>(o) * IC + q) * kh + i) * kw + j];
     }
+    conv.zero_masked_centre(packed);  // masked taps hold +0 whatever the caller passed
 }
 
 Buffer& ModelImpl::blob(int kind) {

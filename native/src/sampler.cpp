@@ -56,7 +56,8 @@ SamplerImpl::SamplerImpl(ModelImpl& model, int n) : m(model), count(n) {
         view.data = cache_memory.back().f();
         caches.push_back(view);
     }
-    for (const net::MaskedConv& conv : g.convs) col_stride = std::max(col_stride, conv.packed_rows());
+    for (const net::MaskedConv& conv : g.convs)
+        if (!conv.pointwise()) col_stride = std::max(col_stride, conv.packed_rows());
     col = Buffer::floats(*m.backend, count * col_stride);
 }
 
@@ -87,6 +88,7 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
     // Images are independent: each share goes through the whole row on its own. The test hook
     // needs all images of a pixel done, so it runs the images in one share.
     const int64_t min_share = after_pixel ? count : 1;
+    m.backend->prepare();
     m.backend->for_each_image_share(count, min_share, [&](int n0, int n1) {
         for (int x = 0; x < c.width; ++x) {
             for (int ch = 0; ch < c.channels; ++ch) {

@@ -92,6 +92,33 @@ static void check_gemm_kernel(const char* name, GemmFn gemm) {
     std::printf("gemm %s: %d shapes against the double reference\n", name, cases);
 }
 
+// Edges: K = 0 (C = beta * C), beta other than 0 and 1 (not for the AVX-512 kernel, which the
+// dispatch never gives one), and beta 0 over a C full of NaN (C must be overwritten, not scaled).
+static void check_gemm_edges(const char* name, GemmFn gemm, bool any_beta) {
+    const int M = 9, N = 70, K = 33;
+    const Floats A = uniform(static_cast<size_t>(M) * K, 0.5f, 1.5f), B = uniform(static_cast<size_t>(K) * N, 0.5f, 1.5f);
+    const Doubles Ad = widen(A), Bd = widen(B);
+    std::vector<float> betas = {0.0f, 1.0f};
+    if (any_beta) betas.push_back(0.5f);
+    for (float beta : betas) {
+        Floats C = uniform(static_cast<size_t>(M) * N, 0.5f, 1.5f);
+        Doubles want = widen(C);
+        gemm(false, false, M, N, 0, A.data(), K, B.data(), N, beta, C.data(), N);
+        ref::gemm<double>(false, false, M, N, 0, Ad.data(), K, Bd.data(), N, beta, want.data(), N);
+        EXPECT_CLOSE(C, want, 0.0, 1e-7, "%s gemm K=0 beta=%g", name, beta);  // beta * C: exact or one rounding
+        C = uniform(static_cast<size_t>(M) * N, 0.5f, 1.5f);
+        want = widen(C);
+        gemm(false, false, M, N, K, A.data(), K, B.data(), N, beta, C.data(), N);
+        ref::gemm<double>(false, false, M, N, K, Ad.data(), K, Bd.data(), N, beta, want.data(), N);
+        EXPECT_CLOSE(C, want, 1e-6, 1e-5, "%s gemm beta=%g", name, beta);  // as check_gemm_kernel
+    }
+    Floats C(static_cast<size_t>(M) * N, NAN);
+    Doubles want(C.size(), 0.0);
+    gemm(false, false, M, N, K, A.data(), K, B.data(), N, 0.0f, C.data(), N);
+    ref::gemm<double>(false, false, M, N, K, Ad.data(), K, Bd.data(), N, 0.0, want.data(), N);
+    EXPECT_CLOSE(C, want, 1e-6, 1e-5, "%s gemm beta=0 over NaN", name);
+}
+
 // A row of C must not depend on how many rows are multiplied with it (cached sampling
 // multiplies one position where the forward pass multiplies a whole batch).
 static void check_gemm_row_independence(const char* name, GemmFn gemm) {
@@ -107,14 +134,21 @@ static void check_gemm_row_independence(const char* name, GemmFn gemm) {
 
 static void check_gemm() {
     check_gemm_kernel("fallback", cpu::sgemm_fallback);
+    check_gemm_edges("fallback", cpu::sgemm_fallback, true);
     check_gemm_row_independence("fallback", cpu::sgemm_fallback);
     if (cpu::gemm_available(cpu::GemmKernel::Avx512)) {
         check_gemm_kernel("avx512", cpu::sgemm_avx512);
+        check_gemm_edges("avx512", cpu::sgemm_avx512, false);
         check_gemm_row_independence("avx512", cpu::sgemm_avx512);
     } else {
         std::printf("gemm avx512: this CPU has no AVX-512F; the kernel is not reachable here\n");
     }
-    if (cpu::gemm_available(cpu::GemmKernel::Blas)) check_gemm_kernel("blas", cpu::blas_sgemm);
+    if (cpu::gemm_available(cpu::GemmKernel::Blas)) {
+        check_gemm_kernel("blas", cpu::blas_sgemm);
+        check_gemm_edges("blas", cpu::blas_sgemm, true);
+    }
+    // The dispatch with a beta the AVX-512 kernel does not take.
+    check_gemm_edges("dispatch", cpu::sgemm, true);
     std::printf("active gemm: %s\n", cpu::gemm_description().c_str());
     // The threaded split (rows, or columns when M is small) gives the single call's result.
     pixelcnn::ThreadPool pool(3);

@@ -45,7 +45,10 @@ private:
     std::exception_ptr error_;
 };
 
-// Hardware threads, at least 1.
+// The most threads a pool has (the engine's configuration allows no more).
+const int kMaxThreads = 1024;
+
+// Hardware threads, at least 1 and at most kMaxThreads.
 int hardware_threads();
 
 }  // namespace pixelcnn

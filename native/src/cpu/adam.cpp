@@ -32,7 +32,7 @@ void adam_update(const Context& ctx, float* param, const float* grad, float* m, 
 double sum_squares(const Context& ctx, const float* x, int64_t n) {
     // One partial sum per thread, added in a fixed order: the same total for the same threads.
     const int parts = ctx.threads().threads();
-    double partial[1024];  // threads are at most 1024 (validated with the config)
+    double partial[kMaxThreads];  // a pool has at most kMaxThreads: no allocation in a step
     ctx.threads().parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
         for (int64_t part = lo; part < hi; ++part) {
             double s = 0.0;

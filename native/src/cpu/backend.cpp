@@ -47,8 +47,9 @@ public:
         for (int64_t i = 0; i < n; ++i) dst[i] = value;
     }
 
+    void prepare() override { cpu::blas_use_one_thread(); }
+
     void encode_input(const unsigned char* images, float* x, Shape s, int channels, float scale) override {
-        cpu::blas_use_one_thread();  // once per pass: see set_threads
         cpu::encode_input(ctx_, images, x, s, channels, scale);
     }
     void masked_conv_forward(const net::MaskedConv& conv, const float* w, const float* b, const float* in,
@@ -88,7 +89,6 @@ public:
     double sum_squares(const float* x, int64_t n) override { return cpu::sum_squares(ctx_, x, n); }
 
     void for_each_image_share(int count, int64_t min_share, const std::function<void(int, int)>& fn) override {
-        cpu::blas_use_one_thread();
         pool_->parallel_for(0, count, [&](int64_t lo, int64_t hi) { fn(static_cast<int>(lo), static_cast<int>(hi)); },
                             min_share);
     }

@@ -43,18 +43,35 @@ const char* gemm_name(GemmKernel kernel) {
     return "?";
 }
 
+// A forced kernel that cannot run here is an error, not a silent substitute: a test run that
+// means to exercise one kernel must not pass on another.
 static GemmKernel choose_gemm() {
     const char* choice = std::getenv("PIXELCNN4J_GEMM");
     const std::string forced = choice ? choice : "";
-    if (forced == "fallback") return GemmKernel::Fallback;
-    if ((forced == "blas" || forced == "openblas") && blas_linked()) return GemmKernel::Blas;
-    if (forced == "avx512" && gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
-    if (gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
-    return blas_linked() ? GemmKernel::Blas : GemmKernel::Fallback;
+    if (forced.empty()) {
+        if (gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
+        return blas_linked() ? GemmKernel::Blas : GemmKernel::Fallback;
+    }
+    GemmKernel kernel;
+    if (forced == "fallback") {
+        kernel = GemmKernel::Fallback;
+    } else if (forced == "blas" || forced == "openblas") {
+        kernel = GemmKernel::Blas;
+    } else if (forced == "avx512") {
+        kernel = GemmKernel::Avx512;
+    } else {
+        fail_argument("PIXELCNN4J_GEMM=" + forced + ": expected avx512, blas (or openblas) or fallback");
+    }
+    if (!gemm_available(kernel)) {
+        fail_argument("PIXELCNN4J_GEMM=" + forced + ": that GEMM is not available here (" +
+                      (kernel == GemmKernel::Avx512 ? "this CPU has no AVX-512F" : "the engine was built without a BLAS") +
+                      ")");
+    }
+    return kernel;
 }
 
 GemmKernel active_gemm() {
-    static const GemmKernel kernel = choose_gemm();
+    static const GemmKernel kernel = choose_gemm();  // a throw here is thrown again at every call
     return kernel;
 }
 

@@ -77,11 +77,8 @@ void start_from_bias(const Context& ctx, const float* bias, float* out, int64_t 
 }
 
 void zero_masked_centre(const net::MaskedConv& conv, float* dweight) {
-    if (!conv.centre_live) return;
     // Masked centre entries stay exactly zero: their gradient is zero by definition.
-    float* centre = dweight + static_cast<int64_t>(conv.taps - 1) * conv.in_channels * conv.out_channels;
-    for (size_t i = 0; i < conv.centre_mask.size(); ++i)
-        if (conv.centre_mask[i] == 0.0f) centre[i] = 0.0f;
+    conv.zero_masked_centre(dweight);
 }
 
 void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,

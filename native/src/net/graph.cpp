@@ -64,6 +64,13 @@ double MaskedConv::live_macs() const {
     return macs;
 }
 
+void MaskedConv::zero_masked_centre(float* packed) const {
+    if (!centre_live) return;
+    float* centre = packed + static_cast<int64_t>(taps - 1) * in_channels * out_channels;
+    for (size_t i = 0; i < centre_mask.size(); ++i)
+        if (centre_mask[i] == 0.0f) centre[i] = 0.0f;
+}
+
 int64_t TensorInfo::dense_size() const {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
@@ -99,6 +106,8 @@ void Graph::add_encode(int output) {
 
 void Graph::add_conv(const std::string& name, int input, int output, const MaskSpec& mask,
                      bool accumulate) {
+    // The backward pass reads the input while it writes the input's gradient: they must differ.
+    PCNN_ASSERT(input != output);
     MaskedConv conv = make_masked_conv(buffers[input].channels, buffers[output].channels, mask);
     // PyTorch's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with
     // fan_in counted over live taps; the conv's index is its generator stream.
@@ -158,7 +167,7 @@ void Graph::add_relu(int input, int output) {
     PCNN_ASSERT(buffers[input].channels == buffers[output].channels);
     Node n;
     n.op = Op::Relu;
-    n.name = "relu(" + buffers[input].name + ")";
+    n.name = "relu -> " + buffers[output].name;
     n.input = input;
     n.output = output;
     nodes.push_back(n);

@@ -58,6 +58,9 @@ struct MaskedConv {
     bool pointwise() const { return taps == 1 && tap_dy[0] == 0 && tap_dx[0] == 0; }
     // Multiply-adds per output position over live taps and live channel pairs.
     double live_macs() const;
+    // Sets the masked entries of the anchor block of a packed weight (or its gradient) to +0:
+    // the one place the channel-group mask is applied to stored values.
+    void zero_masked_centre(float* packed) const;
 };
 
 MaskedConv make_masked_conv(int in_channels, int out_channels, const MaskSpec& mask);
@@ -78,7 +81,7 @@ const char* op_name(Op op);
 
 struct Node {
     Op op = Op::Relu;
-    std::string name;        // e.g. "blocks.0.conv2"; the state_dict prefix of its tensors
+    std::string name;        // for messages; for a conv, the state_dict prefix of its tensors ("blocks.0.conv2")
     int input = -1;          // buffer read (-1: the images, for EncodeInput)
     int output = -1;         // buffer written (-1: none, for the losses)
     bool accumulate = false; // output += result instead of output = result

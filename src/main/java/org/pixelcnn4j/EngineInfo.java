@@ -41,7 +41,7 @@ public final class EngineInfo {
      * split over a pool of {@code threads} when it was built without OpenBLAS).
      *
      * @param size matrix size n of an n x n x n product (2048 is a good choice)
-     * @param threads OpenBLAS threads for this measurement
+     * @param threads threads for this measurement (OpenBLAS's own, or the engine's pool)
      * @param repetitions timed runs after one warm-up; the median is returned
      * @return GFLOP/s
      */

@@ -182,13 +182,13 @@ public final class PixelCnn implements AutoCloseable {
                 .beta2(training.beta2())
                 .eps(training.eps())
                 .clip_norm(training.clipNorm())) {
-            BatchOrder sampler = new BatchOrder(data, training.batchSize(), training.shuffleSeed());
+            BatchOrder batches = new BatchOrder(data, training.batchSize(), training.shuffleSeed());
             TrainingProgress last = null;
             for (int i = 1; i <= training.steps(); i++) {
                 if (Thread.currentThread().isInterrupted()) {
                     break;
                 }
-                byte[] batch = sampler.batchForStep(model.adam_step_count());
+                byte[] batch = batches.batchForStep(model.adam_step_count());
                 long t0 = System.nanoTime();
                 float loss = EngineCalls.run(() -> model.train_step(batch, training.batchSize(), adam));
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -380,6 +380,7 @@ public final class PixelCnn implements AutoCloseable {
      * @throws IllegalArgumentException if a key is reserved
      */
     public void save(Path file, Map<String, String> extraMetadata) throws IOException {
+        Checkpoints.checkExtraKeys(extraMetadata);
         enter();
         try {
             Checkpoints.write(file, extraMetadata, config, model);

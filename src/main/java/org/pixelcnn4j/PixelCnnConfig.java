@@ -445,10 +445,12 @@ public final class PixelCnnConfig {
         }
 
         /**
-         * Validates and builds the configuration.
+         * Validates and builds the configuration. The rules are the engine's own
+         * ({@code pixelcnn::check_config}), so this loads the native library.
          *
          * @return the configuration
          * @throws IllegalArgumentException naming the first invalid setting and what was expected
+         * @throws PixelCnnException if the native engine cannot be loaded (its platform jar is missing)
          */
         public PixelCnnConfig build() {
             PixelCnnConfig config = new PixelCnnConfig(this);

@@ -56,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ComputeOptions compute;
 
-    @Option(names = "--validation-split", paramLabel = "F", order = 4,
+    @Option(names = "--validation-split", paramLabel = "F", order = 5,
             description = "Hold out this fraction of the images (seeded by --seed) and report their NLL at "
                     + "checkpoints and at the end. Default: ${DEFAULT-VALUE}.")
     double validationSplit;
