@@ -64,6 +64,17 @@ struct DrawSpec {
     float input_scale = 1.0f;               // network input of value v: v * input_scale
 };
 
+// One of the threads of a team (Backend::run_team): all members work on the same images, each
+// on its part of every node's output columns, and meet at sync().
+class TeamMember {
+public:
+    virtual ~TeamMember() = default;
+    virtual int part() const = 0;
+    virtual int parts() const = 0;
+    // Returns when every member has called it as often as this one.
+    virtual void sync() = 0;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -123,14 +134,19 @@ public:
     // per thread; the ops below then run single-threaded inside a share).
     virtual void for_each_image_share(int count, int64_t min_share,
                                       const std::function<void(int, int)>& fn) = 0;
+    // Members a team has (1: a team brings nothing here), and a run of fn on each member at
+    // once; returns when all are done, rethrowing the first error. For few images, where shares
+    // of images would leave threads idle and each thread stream every weight.
+    virtual int team_size() const = 0;
+    virtual void run_team(const std::function<void(TeamMember&)>& fn) = 0;
     // col[n * col_stride ...] for n in n0..n1: the input at each live tap of (y, x), zero
     // outside the image.
     virtual void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1,
                                        int y, int x, float* col, int64_t col_stride) = 0;
-    // Output columns of channel group `group` for `rows` images: out[r * out_stride + o] (=|+=)
-    // bias[o] + sum_k a[r * lda + k] * weight[k * OC + o].
+    // Output columns o0..o1 for `rows` images: out[r * out_stride + o] (=|+=) bias[o] +
+    // sum_k a[r * lda + k] * weight[k * OC + o].
     virtual void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
-                         int64_t lda, float* out, int64_t out_stride, int rows, int group, bool accumulate) = 0;
+                         int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) = 0;
     // out[r * out_stride + c] = max(in[r * in_stride + c], 0) for c in c0..c0+width.
     virtual void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows,
                          int c0, int width) = 0;

@@ -1,5 +1,7 @@
 #include "execute.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "sampler_impl.h"
 
@@ -88,30 +90,47 @@ void backward(ModelImpl& m, int count) {
     }
 }
 
-void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group) {
+void ColumnShare::range(int first, int width, int* c0, int* c1) const {
+    const int per = ((width + parts - 1) / parts + 15) / 16 * 16;
+    *c0 = first + std::min(width, part * per);
+    *c1 = first + std::min(width, (part + 1) * per);
+}
+
+void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group, const ColumnShare& share,
+          float* col) {
     ModelImpl& m = s.m;
     Backend& be = *m.backend;
+    const int C = m.cfg.channels;
     switch (n.op) {
-        case Op::MaskedConv: {
-            const CacheView& out = s.caches[n.output];
-            be.masked_conv_gather_at(m.graph.conv_of(n), s.caches[n.input], n0, n1, y, x, s.col.f(), s.col_stride);
-            be.conv_at(m.graph.conv_of(n), m.weight(n), m.bias(n), s.col.f() + n0 * s.col_stride, s.col_stride,
-                       out.at(n0, y, x), out.image_stride(), n1 - n0, group, n.accumulate);
-            break;
-        }
+        case Op::MaskedConv:
         case Op::Conv1x1: {
+            const net::MaskedConv& conv = m.graph.conv_of(n);
             const CacheView& in = s.caches[n.input];
             const CacheView& out = s.caches[n.output];
-            be.conv_at(m.graph.conv_of(n), m.weight(n), m.bias(n), in.at(n0, y, x), in.image_stride(),
-                       out.at(n0, y, x), out.image_stride(), n1 - n0, group, n.accumulate);
+            const int width = conv.out_channels / C;
+            int o0, o1;
+            share.range(group * width, width, &o0, &o1);
+            if (o0 >= o1) break;
+            const float* a = in.at(n0, y, x);
+            int64_t lda = in.image_stride();
+            if (n.op == Op::MaskedConv) {
+                be.masked_conv_gather_at(conv, in, n0, n1, y, x, col, s.col_stride);
+                a = col + n0 * s.col_stride;
+                lda = s.col_stride;
+            }
+            be.conv_at(conv, m.weight(n), m.bias(n), a, lda, out.at(n0, y, x), out.image_stride(), n1 - n0, o0, o1,
+                       n.accumulate);
             break;
         }
         case Op::Relu: {
             const CacheView& in = s.caches[n.input];
             const CacheView& out = s.caches[n.output];
-            const int width = out.channels / m.cfg.channels;
-            be.relu_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0,
-                       group * width, width);
+            const int width = out.channels / C;
+            int c0, c1;
+            share.range(group * width, width, &c0, &c1);
+            if (c0 < c1)
+                be.relu_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0, c0,
+                           c1 - c0);
             break;
         }
         case Op::EncodeInput:

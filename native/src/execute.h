@@ -18,9 +18,19 @@ void forward(ModelImpl& m, const unsigned char* images, int count);
 double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale);
 // Parameter gradients (and the activations' on the way) from the logits' gradient.
 void backward(ModelImpl& m, int count);
-// Node n's output at (y, x) for images n0..n1, columns of channel group `group`, from the
-// sampler's caches.
-void step(SamplerImpl& s, const net::Node& n, int n0, int n1, int y, int x, int group);
+// Which of a node's output columns one member of a sampling team computes: of the columns
+// [first, first + width), a contiguous share in multiples of 16 (a cache line), the same for
+// every node of that width, so a ReLU touches only columns its own member wrote.
+struct ColumnShare {
+    int part = 0;
+    int parts = 1;
+    void range(int first, int width, int* c0, int* c1) const;
+};
+
+// Node n's output at (y, x) for images n0..n1, columns of channel group `group` (the share of
+// them that `share` says), from the sampler's caches; col: this member's im2col scratch.
+void step(SamplerImpl& s, const net::Node& n, int n0, int n1, int y, int x, int group, const ColumnShare& share,
+          float* col);
 
 }  // namespace exec
 }  // namespace pixelcnn

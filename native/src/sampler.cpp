@@ -10,6 +10,8 @@
 // were computed in earlier sub-steps and do not depend on image channel g (the masks); groups
 // > g meet masked (zero) weights, so stale values there do not matter.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "core/check.h"
 #include "execute.h"
@@ -58,11 +60,49 @@ SamplerImpl::SamplerImpl(ModelImpl& model, int n) : m(model), count(n) {
     }
     for (const net::MaskedConv& conv : g.convs)
         if (!conv.pointwise()) col_stride = std::max(col_stride, conv.packed_rows());
-    col = Buffer::floats(*m.backend, count * col_stride);
+    col = Buffer::floats(*m.backend, static_cast<int64_t>(m.backend->team_size()) * count * col_stride);
+}
+
+// The column team is off unless asked for (PIXELCNN4J_SAMPLER_TEAM=1): measured on 2 cores of an
+// AMD EPYC at batch 1 it took 28 ms an image against 15 ms for one thread, because a member's
+// share of a 64-wide layer is 32 columns, a GEMM row whose two accumulator chains wait on FMA
+// latency, and the 22 meetings a pixel cost 0.14 to 0.2 us each. It is kept, tested bit for
+// bit, for wider layers and more cores.
+bool SamplerImpl::use_team() const {
+    const int team = m.backend->team_size();
+    if (team <= 1 || split == SamplerSplit::ImageShares) return false;
+    if (split == SamplerSplit::ColumnTeam) return true;
+    const char* wanted = std::getenv("PIXELCNN4J_SAMPLER_TEAM");
+    return wanted != nullptr && std::string(wanted) == "1" && count < kTeamBelow * team;
 }
 
 void SamplerImpl::step(int n0, int n1, int y, int x, int group) {
-    for (const net::Node& node : m.graph.nodes) exec::step(*this, node, n0, n1, y, x, group);
+    const exec::ColumnShare whole;
+    for (const net::Node& node : m.graph.nodes) exec::step(*this, node, n0, n1, y, x, group, whole, col.f());
+}
+
+// Members meet before every convolution (it reads every column of its input, written by all of
+// them) and before the draw (it reads every logit); ReLUs touch only their own member's columns.
+// The draw is member 0's; the meeting before the next input convolution covers what it wrote.
+void SamplerImpl::team_pixel(TeamMember& member, const DrawSpec& spec, int y, int x) {
+    exec::ColumnShare share;
+    share.part = member.part();
+    share.parts = member.parts();
+    float* own_col = col.f() + static_cast<int64_t>(share.part) * count * col_stride;
+    const CacheView& logits = caches[m.graph.logits_buffer];
+    const CacheView& input = caches[m.graph.input_buffer];
+    for (int ch = 0; ch < m.cfg.channels; ++ch) {
+        for (const net::Node& node : m.graph.nodes) {
+            if (node.conv >= 0) member.sync();
+            exec::step(*this, node, 0, count, y, x, ch, share, own_col);
+        }
+        member.sync();
+        if (share.part == 0) m.backend->draw_at(spec, logits, input, 0, count, y, x, ch);
+    }
+    if (after_pixel) {
+        member.sync();
+        if (share.part == 0) after_pixel(y, x);
+    }
 }
 
 void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, int row, long long seed,
@@ -85,10 +125,17 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
     spec.input_scale = m.input_scale();
     const CacheView& logits = caches[m.graph.logits_buffer];
     const CacheView& input = caches[m.graph.input_buffer];
+    m.backend->prepare();
+    if (use_team()) {
+        m.backend->run_team([&](TeamMember& member) {
+            for (int x = 0; x < c.width; ++x) team_pixel(member, spec, row, x);
+        });
+        next_row = row + 1 == c.height ? 0 : row + 1;
+        return;
+    }
     // Images are independent: each share goes through the whole row on its own. The test hook
     // needs all images of a pixel done, so it runs the images in one share.
     const int64_t min_share = after_pixel ? count : 1;
-    m.backend->prepare();
     m.backend->for_each_image_share(count, min_share, [&](int n0, int n1) {
         for (int x = 0; x < c.width; ++x) {
             for (int ch = 0; ch < c.channels; ++ch) {

@@ -10,9 +10,18 @@
 
 namespace pixelcnn {
 
+// How a row is split over threads: images in shares (each thread its own images, whole
+// nodes), or a team on every image (each thread a share of every node's output columns, so it
+// streams only its share of the weights, meeting before each convolution).
+enum class SamplerSplit { Auto, ImageShares, ColumnTeam };
+
 class SamplerImpl {
 public:
     SamplerImpl(ModelImpl& model, int count);
+
+    // Auto: image shares; a team, with PIXELCNN4J_SAMPLER_TEAM=1, for fewer than kTeamBelow
+    // images per thread (see use_team).
+    static const int kTeamBelow = 4;
 
     ModelImpl& m;
     int count;
@@ -22,15 +31,19 @@ public:
     std::vector<CacheView> caches;
     std::vector<Buffer> cache_memory;
     int64_t col_stride = 0;  // floats of im2col scratch per image
-    Buffer col;              // (count, col_stride)
+    Buffer col;              // (team_size, count, col_stride): each team member's own
+    SamplerSplit split = SamplerSplit::Auto;  // tests force one
 
     // Test hook: called after the last sub-step of each pixel with (y, x), when set.
     std::function<void(int, int)> after_pixel;
 
     void sample_row(unsigned char* images, const unsigned char* known, int row, long long seed,
                     long long first_index, float temperature);
-    // Channel group `group` of every node at (y, x) for images n0..n1.
+    bool use_team() const;
+    // Channel group `group` of every node at (y, x) for images n0..n1 (one share of images).
     void step(int n0, int n1, int y, int x, int group);
+    // One pixel's sub-steps and draws by one member of a column team, over all images.
+    void team_pixel(TeamMember& member, const DrawSpec& spec, int y, int x);
 };
 
 }  // namespace pixelcnn

@@ -57,6 +57,19 @@ static Bytes cached(pixelcnn::Model& m, int count, long long seed, const Bytes* 
     return img;
 }
 
+// The cached sampler with its row split forced (images in shares, or a column team), on a model
+// of the same configuration (the same seed gives the same weights).
+static Bytes cached_split(const Config& c, pixelcnn::SamplerSplit split, int count, long long seed,
+                          const Bytes* start, const Bytes* known) {
+    pixelcnn::ModelImpl m(c);
+    pixelcnn::SamplerImpl sampler(m, count);
+    sampler.split = split;
+    EXPECT(sampler.use_team() == (split == pixelcnn::SamplerSplit::ColumnTeam), "split not taken");
+    Bytes img = start ? *start : Bytes(image_bytes(c) * count, 0);
+    for (int y = 0; y < c.height; ++y) sampler.sample_row(img.data(), known ? known->data() : nullptr, y, seed, 0, 1.0f);
+    return img;
+}
+
 static void check_cached_equals_naive() {
     int configs = 0;
     for (int head = 0; head < 2; ++head)
@@ -69,6 +82,10 @@ static void check_cached_equals_naive() {
                     Bytes a = naive(m, count, 1234, nullptr, nullptr);
                     Bytes b = cached(m, count, 1234, nullptr, nullptr);
                     EXPECT(a == b, "cached != naive (head %d, C=%d, k=%d, blocks %d)", head, channels, kernel, blocks);
+                    for (auto split : {pixelcnn::SamplerSplit::ImageShares, pixelcnn::SamplerSplit::ColumnTeam})
+                        EXPECT(cached_split(c, split, count, 1234, nullptr, nullptr) == a,
+                               "cached (split %d) != naive (head %d, C=%d, k=%d, blocks %d)", int(split), head, channels,
+                               kernel, blocks);
                     // Completion: a random known mask with random known values.
                     std::mt19937 gen(kernel * 7 + blocks);
                     Bytes start(a.size()), known(a.size());
@@ -78,6 +95,9 @@ static void check_cached_equals_naive() {
                     }
                     Bytes ca = naive(m, count, 99, &start, &known);
                     Bytes cb = cached(m, count, 99, &start, &known);
+                    for (auto split : {pixelcnn::SamplerSplit::ImageShares, pixelcnn::SamplerSplit::ColumnTeam})
+                        EXPECT(cached_split(c, split, count, 99, &start, &known) == ca,
+                               "completion: cached (split %d) != naive", int(split));
                     EXPECT(ca == cb, "completion: cached != naive (head %d, C=%d, k=%d, blocks %d)", head,
                            channels, kernel, blocks);
                     for (size_t i = 0; i < a.size(); ++i)
@@ -85,6 +105,25 @@ static void check_cached_equals_naive() {
                     ++configs;
                 }
     std::printf("cached == naive for %d configurations (sampling and completion)\n", configs);
+}
+
+// Groups wide enough that a column team really splits them (shares are multiples of 16
+// columns): the team's images still equal the naive sampler's, bit for bit.
+static void check_team_splits_columns() {
+    for (int head = 0; head < 2; ++head)
+        for (int channels : {1, 3}) {
+            Config c = small(channels, head, 5, 2, 2);
+            c.hidden_channels = 96;
+            c.residual_channels = 48 * (channels == 3 ? 2 : 1);
+            c.head_channels = 96;
+            c.height = 5;
+            c.width = 4;
+            pixelcnn::Model m(c);
+            Bytes a = naive(m, 2, 77, nullptr, nullptr);
+            EXPECT(cached_split(c, pixelcnn::SamplerSplit::ColumnTeam, 2, 77, nullptr, nullptr) == a,
+                   "column team != naive with split groups (head %d, C=%d)", head, channels);
+        }
+    std::printf("column team with split groups == naive\n");
 }
 
 // Normalised max error of a cached layer against the forward pass's buffer.
@@ -101,12 +140,12 @@ static double compare(const std::vector<float>& cached_vals, const float* forwar
 // with the full forward pass over the finished images. Tolerance 1e-5 normalised max error: the
 // two paths multiply the same numbers in different GEMM shapes (one position vs whole images),
 // so only the rounding of the sums may differ (measured: 0, the GEMMs sum in one order).
-static void check_layers_match_forward(int channels, int head, int kernel) {
-    Config c = small(channels, head, kernel, 2, 1);
+static void check_layers_match_forward(int channels, int head, int kernel, int threads) {
+    Config c = small(channels, head, kernel, 2, threads);
     pixelcnn::ModelImpl m(c);
     const int count = 2, H = c.height, W = c.width;
     const size_t P = static_cast<size_t>(count) * H * W;
-    pixelcnn::SamplerImpl s(m, count);
+    pixelcnn::SamplerImpl s(m, count);  // 2 images on 2 threads: a column team
     const pixelcnn::net::Graph& g = m.graph;
     std::vector<std::vector<float>> seen(g.buffers.size());
     for (size_t b = 0; b < g.buffers.size(); ++b) seen[b].assign(P * g.buffers[b].channels, 0.0f);
@@ -125,8 +164,8 @@ static void check_layers_match_forward(int channels, int head, int kernel) {
     double worst = 0;
     for (size_t b = 0; b < g.buffers.size(); ++b)
         worst = std::fmax(worst, compare(seen[b], m.value(static_cast<int>(b)), seen[b].size()));
-    std::printf("layers C=%d head=%d k=%d: %zu buffers, cached vs forward normalised max error %.2e\n", channels,
-                head, kernel, g.buffers.size(), worst);
+    std::printf("layers C=%d head=%d k=%d, %s: %zu buffers, cached vs forward normalised max error %.2e\n",
+                channels, head, kernel, s.use_team() ? "column team" : "one share", g.buffers.size(), worst);
     EXPECT(worst <= 1e-5, "cached features differ from the forward pass by %g", worst);
 }
 
@@ -170,9 +209,11 @@ static void check_row_order() {
 
 int main() {
     check_cached_equals_naive();
+    check_team_splits_columns();
     for (int head = 0; head < 2; ++head)
         for (int channels : {1, 3})
-            for (int kernel : {3, 7}) check_layers_match_forward(channels, head, kernel);
+            for (int kernel : {3, 7})
+                for (int threads : {1, 2}) check_layers_match_forward(channels, head, kernel, threads);
     check_batch_and_threads();
     check_row_order();
     return test_exit_code("test_sampling");

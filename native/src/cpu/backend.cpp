@@ -1,10 +1,12 @@
 // The CPU backend: host memory, a thread pool, and the ops of cpu/ops.h.
 #include <cstdlib>
+#include <stdexcept>
 #include <cstring>
 #include <new>
 
 #include "../backend.h"
 #include "../core/check.h"
+#include "../core/spin_barrier.h"
 #include "blas.h"
 #include "gemm.h"
 #include "ops.h"
@@ -92,13 +94,44 @@ public:
         pool_->parallel_for(0, count, [&](int64_t lo, int64_t hi) { fn(static_cast<int>(lo), static_cast<int>(hi)); },
                             min_share);
     }
+    int team_size() const override { return pool_->threads(); }
+
+    void run_team(const std::function<void(TeamMember&)>& fn) override {
+        const int parts = pool_->threads();
+        SpinBarrier barrier(parts);
+        struct Member final : TeamMember {
+            int index, count;
+            SpinBarrier* meeting;
+            int part() const override { return index; }
+            int parts() const override { return count; }
+            void sync() override {
+                if (!meeting->wait()) throw std::runtime_error("a member of the sampling team failed");
+            }
+        };
+        // One index per pool thread, all at once (min_grain 1 with as many indices as threads):
+        // members wait for each other, so two of them on one thread would never return.
+        pool_->parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
+            PCNN_ASSERT(hi == lo + 1);
+            Member member;
+            member.index = static_cast<int>(lo);
+            member.count = parts;
+            member.meeting = &barrier;
+            try {
+                fn(member);
+            } catch (...) {
+                barrier.abort();
+                throw;
+            }
+        }, 1);
+    }
+
     void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y, int x,
                                float* col, int64_t col_stride) override {
         cpu::masked_conv_gather_at(conv, in, n0, n1, y, x, col, col_stride);
     }
     void conv_at(const net::MaskedConv& conv, const float* w, const float* b, const float* a, int64_t lda,
-                 float* out, int64_t out_stride, int rows, int group, bool accumulate) override {
-        cpu::conv_at(conv, w, b, a, lda, out, out_stride, rows, group, accumulate);
+                 float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) override {
+        cpu::conv_at(conv, w, b, a, lda, out, out_stride, rows, o0, o1, accumulate);
     }
     void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
                  int width) override {

@@ -29,9 +29,9 @@ void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const flo
 }
 
 void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
-             int64_t lda, float* out, int64_t out_stride, int rows, int group, bool accumulate) {
-    const int width = conv.out_channels / conv.mask.groups;
-    const int o0 = group * width;
+             int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) {
+    const int width = o1 - o0;
+    if (width <= 0) return;
     for (int r = 0; r < rows; ++r) {
         float* o = out + r * out_stride + o0;
         if (accumulate) {

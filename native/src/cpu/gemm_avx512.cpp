@@ -59,7 +59,10 @@ PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t
 
 // The wide tile, 6 x 64 (four zmm per row), for N >= 64: per K step 4 loads of B' and 6
 // broadcasts feed 24 FMAs, against 2 + 12 for the 12 x 32 tile, and a 64-wide B' is one panel.
-template <bool Packed>
+// Rows: the tile's live rows (the last tile of a ragged M, or a whole GEMM of one image in the
+// cached sampler): FMAs of rows past it are not issued at all, which at M = 1 cuts the work per
+// K step from 24 FMAs to 4. Every element still sums its products in the same order.
+template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
                                    float* c, int64_t ldc, int rows, int cols, bool accumulate) {
     __mmask16 m[4];
@@ -86,7 +89,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
         const __m512 b2 = _mm512_maskz_loadu_ps(m[2], b + 32);
         const __m512 b3 = _mm512_maskz_loadu_ps(m[3], b + 48);
 #define PCNN_FMA(R)                                      \
-    {                                                    \
+    if (R < Rows) {                                      \
         const __m512 av = _mm512_set1_ps(a##R[ka]);      \
         c##R##0 = _mm512_fmadd_ps(av, b0, c##R##0);      \
         c##R##1 = _mm512_fmadd_ps(av, b1, c##R##1);      \
@@ -114,7 +117,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
 // rows of A (a[r * a_rs + k], rows past `rows` aliased to row 0 and not stored): packing A
 // with stride-K reads cost as much as the FMAs when N is only 64. 24 named accumulators: with
 // an array GCC kept them in memory.
-template <bool Packed>
+template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
                               float* c, int64_t ldc, int rows, int cols, bool accumulate) {
     const float* ar[kMr];
@@ -132,7 +135,7 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
         const __m512 b0 = _mm512_maskz_loadu_ps(m0, b);
         const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + 16);
 #define PCNN_FMA(R)                                      \
-    {                                                    \
+    if (R < Rows) {                                      \
         const __m512 av = _mm512_set1_ps(a##R[ka]);      \
         c##R##a = _mm512_fmadd_ps(av, b0, c##R##a);      \
         c##R##b = _mm512_fmadd_ps(av, b1, c##R##b);      \
@@ -154,6 +157,26 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
     PCNN_STORE(0) PCNN_STORE(1) PCNN_STORE(2) PCNN_STORE(3) PCNN_STORE(4) PCNN_STORE(5)
     PCNN_STORE(6) PCNN_STORE(7) PCNN_STORE(8) PCNN_STORE(9) PCNN_STORE(10) PCNN_STORE(11)
 #undef PCNN_STORE
+}
+
+using KernelFn = void (*)(int, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, bool);
+
+// The kernel of each live-row count: index rows - 1.
+template <bool Packed>
+KernelFn wide_kernel(int rows) {
+    static const KernelFn table[6] = {micro_kernel_wide<Packed, 1>, micro_kernel_wide<Packed, 2>,
+                                      micro_kernel_wide<Packed, 3>, micro_kernel_wide<Packed, 4>,
+                                      micro_kernel_wide<Packed, 5>, micro_kernel_wide<Packed, 6>};
+    return table[rows - 1];
+}
+
+template <bool Packed>
+KernelFn narrow_kernel(int rows) {
+    static const KernelFn table[kMr] = {
+        micro_kernel<Packed, 1>, micro_kernel<Packed, 2>,  micro_kernel<Packed, 3>,  micro_kernel<Packed, 4>,
+        micro_kernel<Packed, 5>, micro_kernel<Packed, 6>,  micro_kernel<Packed, 7>,  micro_kernel<Packed, 8>,
+        micro_kernel<Packed, 9>, micro_kernel<Packed, 10>, micro_kernel<Packed, 11>, micro_kernel<Packed, 12>};
+    return table[rows - 1];
 }
 
 }  // namespace
@@ -191,15 +214,12 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
                 const float* a = A + i0 * a_rs + k0 * a_ks;
                 // A^T: its sliver is 6 adjacent floats per k, cheap to pack; A: read in place.
                 if (trans_a) pack_a(rows, 6, kc, a, a_rs, a_ks, packed_a.data());
+                const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
+                const float* a_tile = trans_a ? packed_a.data() : a;
                 for (int j0 = 0; j0 < N; j0 += 64) {
                     const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                     float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                    const int cols = std::min(64, N - j0);
-                    if (trans_a) {
-                        micro_kernel_wide<true>(kc, packed_a.data(), 0, b, ldbp, c, ldc, rows, cols, accumulate);
-                    } else {
-                        micro_kernel_wide<false>(kc, a, a_rs, b, ldbp, c, ldc, rows, cols, accumulate);
-                    }
+                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate);
                 }
             }
         }
@@ -213,15 +233,12 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
             const float* a = A + i0 * a_rs + k0 * a_ks;
             // A^T: its sliver is 12 consecutive floats per k, cheap to pack; A: read in place.
             if (trans_a) pack_a(rows, kMr, kc, a, a_rs, a_ks, packed_a.data());
+            const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
+            const float* a_tile = trans_a ? packed_a.data() : a;
             for (int j0 = 0; j0 < N; j0 += kNr) {
                 const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                 float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                const int cols = std::min(kNr, N - j0);
-                if (trans_a) {
-                    micro_kernel<true>(kc, packed_a.data(), 0, b, ldbp, c, ldc, rows, cols, accumulate);
-                } else {
-                    micro_kernel<false>(kc, a, a_rs, b, ldbp, c, ldc, rows, cols, accumulate);
-                }
+                kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate);
             }
         }
     }
