@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The pixelcnn4j benchmark (docs/BENCHMARKS.md): the engine against the same PixelCNN in LibTorch,
 # side by side in one run (same threads, data and initial weights; medians of repetitions after a
-# warm-up, engine and LibTorch interleaved, min and max shown), plus the tuned LibTorch baseline in
-# a child JVM, peak memory, efficiency against OpenBLAS sgemm and the scaling charts.
+# warm-up, engine and LibTorch interleaved, min and max shown; LibTorch default and tuned each in a
+# child JVM started alike), ONNX Runtime as the scoring peer, peak memory, efficiency against
+# OpenBLAS sgemm and the scaling charts.
 #
 #   bench/run.sh                 full run (about 30 minutes on 2 cores): bench/results/latest.{md,json},
 #                                bench/results/scaling_*.csv and bench/results/scaling_*.png
 #   bench/run.sh --quick         fewer repetitions and sizes, to check that it works (a few minutes)
-#   bench/run.sh --only training|likelihood|sampling|efficiency|memory|scaling   (comma-separated list)
+#   bench/run.sh --only training|likelihood|onnx|sampling|efficiency|memory|scaling   (comma-separated list)
 #   bench/run.sh --threads N     threads for the engine, LibTorch and OpenBLAS (default: all cores)
 #   bench/run.sh --reps N        timed repetitions per figure (default 5, --quick 3)
 #   bench/run.sh --naive-rows N  rows of the image naive sampling is timed on (default 1, then scaled)

@@ -25,6 +25,7 @@ import org.pixelcnn4j.Cancellation;
 import org.pixelcnn4j.Device;
 import org.pixelcnn4j.EngineInfo;
 import org.pixelcnn4j.Images;
+import org.pixelcnn4j.Likelihood;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.SamplingConfig;
@@ -50,7 +51,7 @@ import org.pixelcnn4j.oracle.TorchPixelCnn;
 public final class Benchmark {
 
     static final List<String> SECTIONS =
-            List.of("training", "likelihood", "sampling", "efficiency", "memory", "scaling");
+            List.of("training", "likelihood", "onnx", "sampling", "efficiency", "memory", "scaling");
     /** Sections whose LibTorch part is repeated in the tuned child process. */
     static final List<String> TUNED_SECTIONS = List.of("training", "likelihood", "sampling");
     /** The tuned allocator settings of BENCHMARKS.md, for the child process's environment. */
@@ -70,7 +71,12 @@ public final class Benchmark {
     private int reps = -1;
     private int naiveRows = 1;
     private Path out;
-    /** Set in a child process: print results as {@code @@R} lines for the parent, no report. */
+    /**
+     * Set in a child process, "default" or "tuned" (its LibTorch's environment): print results as
+     * {@code @@R} lines for the parent, no report. Null in the parent.
+     */
+    private String libtorchChild;
+    /** The tuned child only: its engine's naive sampling would repeat the default child's. */
     private boolean tunedChild;
     private boolean blasChild;
     private String blasSetup;
@@ -110,7 +116,13 @@ public final class Benchmark {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--naive-rows" -> naiveRows = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
-                case "--tuned-child" -> tunedChild = true;
+                case "--child" -> {
+                    libtorchChild = args[++i];
+                    if (!libtorchChild.equals("default") && !libtorchChild.equals("tuned")) {
+                        throw new IllegalArgumentException("--child: default or tuned, got " + libtorchChild);
+                    }
+                    tunedChild = libtorchChild.equals("tuned");
+                }
                 case "--blas-child" -> blasChild = true;
                 case "-h", "--help" -> {
                     System.out.println("Benchmark [--quick] [--only " + String.join(",", SECTIONS)
@@ -167,13 +179,13 @@ public final class Benchmark {
     // ------------------------------------------------------------------ driver
 
     private void run() throws Exception {
-        results = new Results(tunedChild || blasChild);
+        results = new Results(libtorchChild != null || blasChild);
         // The engine first, as in an application: it may choose OpenBLAS's kernels before OpenBLAS
         // loads (EngineInfo.blasSetup), which the OpenBLAS presets or LibTorch loading first would
         // prevent.
         blasSetup = EngineInfo.blasSetup();
         Loader.load(openblas_nolapack.class);
-        if (tunedChild || blasChild) {
+        if (libtorchChild != null || blasChild) {
             for (String s : sections) {
                 runSection(s);
             }
@@ -191,19 +203,24 @@ public final class Benchmark {
         System.out.println("  sections " + sections + ", " + reps + " repetitions after a warm-up"
                 + (quick ? " (--quick)" : "") + "; results to " + out);
         long start = System.nanoTime();
-        for (String s : sections) {
-            runSection(s);
-        }
-        List<String> tuned = new ArrayList<>();
+        // The sections with a LibTorch baseline run in two child JVMs started alike, one with the
+        // tuned allocator environment and one without it, so that nothing but the environment
+        // differs between "default" and "tuned" (a long-lived parent JVM that has loaded and run
+        // other models is not a fair stand-in for a fresh one). Everything else runs here.
+        List<String> withBaseline = new ArrayList<>();
         for (String s : sections) {
             if (TUNED_SECTIONS.contains(s)) {
-                tuned.add(s);
+                withBaseline.add(s);
+            } else {
+                runSection(s);
             }
         }
-        if (!tuned.isEmpty()) {
-            long t0 = System.nanoTime();
-            runTunedChild(tuned);
-            sectionSeconds.put("tuned LibTorch (child process)", (System.nanoTime() - t0) / 1e9);
+        if (!withBaseline.isEmpty()) {
+            for (String child : List.of("default", "tuned")) {
+                long t0 = System.nanoTime();
+                runLibtorchChild(child, withBaseline);
+                sectionSeconds.put(child + " LibTorch (child process)", (System.nanoTime() - t0) / 1e9);
+            }
         }
         double total = (System.nanoTime() - start) / 1e9;
         writeReport(total);
@@ -211,13 +228,14 @@ public final class Benchmark {
 
     private void runSection(String s) throws Exception {
         System.out.println();
-        System.out.println("== " + s + (tunedChild ? " (tuned LibTorch process)" : "")
+        System.out.println("== " + s + (libtorchChild != null ? " (" + libtorchChild + " LibTorch process)" : "")
                 + (blasChild ? " (OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE") + ")" : ""));
         long t0 = System.nanoTime();
         double[] before = MachineInfo.load();
         switch (s) {
             case "training" -> training();
             case "likelihood" -> likelihood();
+            case "onnx" -> onnx();
             case "sampling" -> sampling();
             case "efficiency" -> efficiency();
             case "memory" -> memory();
@@ -277,6 +295,71 @@ public final class Benchmark {
             torch.trainStep(batch, b, LR);
         });
         return Timing.interleaved(0, reps, e, t);
+    }
+
+    /** Batches of the ONNX Runtime comparison: one image, a small batch, a large one. */
+    private int[] onnxBatches() {
+        return quick ? new int[] {1, 16, 64} : new int[] {1, 16, 256};
+    }
+
+    /**
+     * Scoring against ONNX Runtime, the other way to score a trained model from Java: the same
+     * weights exported to ONNX ({@link OnnxExport}), run by its Java API in this JVM with graph
+     * optimisation level ALL and as many intra-op threads as the engine has, interleaved with the
+     * engine; the NLLs must agree first.
+     */
+    private void onnx() throws Exception {
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        for (String name : trainingModels()) {
+            PixelCnnConfig c = Models.config(name);
+            try (PixelCnn engine = PixelCnn.create(c, Device.cpu(threads));
+                 ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions()) {
+                options.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                options.setIntraOpNumThreads(threads);
+                options.setInterOpNumThreads(1);
+                try (ai.onnxruntime.OrtSession session = env.createSession(OnnxExport.nllModel(engine), options)) {
+                    for (int b : onnxBatches()) {
+                        Images batch = Models.data(c, b);
+                        byte[] bytes = batch.toArray();
+                        float[] values = new float[bytes.length];
+                        for (int i = 0; i < bytes.length; i++) {
+                            values[i] = bytes[i] & 0xFF;
+                        }
+                        long[] shape = {b, c.channels(), c.height(), c.width()};
+                        java.util.function.Supplier<float[]> ort = () -> {
+                            try (ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(env,
+                                    java.nio.FloatBuffer.wrap(values), shape);
+                                 ai.onnxruntime.OrtSession.Result r = session.run(Map.of("images", in))) {
+                                return (float[]) r.get(0).getValue();
+                            } catch (ai.onnxruntime.OrtException e) {
+                                throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+                            }
+                        };
+                        checkOnnx(name, b, engine.logLikelihood(batch), ort.get());
+                        Timing.Rep e = Timing.calibrated(minRepSeconds(), 50, () -> engine.logLikelihood(batch));
+                        Timing.Rep t = Timing.calibrated(minRepSeconds(), 50, ort::get);
+                        Stats[] s = Timing.interleaved(0, reps, e, t);
+                        String key = "onnx/" + name + "/b" + b;
+                        results.put(key, "engine", s[0], b);
+                        results.put(key, "onnxruntime", s[1], b);
+                        progress("scoring " + name + " batch " + b + " vs ONNX Runtime", "s/batch", s[0], s[1]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The peer must compute the same NLLs: ONNX Runtime sums them in float, the engine in double. */
+    private void checkOnnx(String name, int b, Likelihood engine, float[] ort) {
+        double worst = 0;
+        for (int i = 0; i < b; i++) {
+            worst = Math.max(worst, Math.abs(engine.nats(i) - ort[i]) / Math.max(1.0, Math.abs(engine.nats(i))));
+        }
+        weightChecks.put("onnx/" + name + "/b" + b, worst);
+        if (!(worst < 1e-4)) {
+            throw new IllegalStateException("ONNX Runtime's NLLs differ from the engine's by " + worst
+                    + " (relative) for " + name + " at batch " + b + ": the export is wrong");
+        }
     }
 
     private void likelihood() throws Exception {
@@ -738,6 +821,9 @@ public final class Benchmark {
             worst = Math.max(worst, Math.abs(e[i] - t[i]) / Math.abs(t[i]));
         }
         weightChecks.put(name, worst);
+        if (libtorchChild != null) {
+            System.out.printf(Locale.ROOT, "@@W %s:%s %.6e%n", libtorchChild, name, worst);
+        }
         System.out.printf("   %s: same initial weights in both (per-image NLL relative difference %.1e)%n", name, worst);
         if (!(worst < 1e-3)) {
             throw new IllegalStateException(name + ": engine and LibTorch disagree (" + worst + ")");
@@ -787,19 +873,25 @@ public final class Benchmark {
         }
     }
 
-    private void runTunedChild(List<String> tuned) throws Exception {
+    /** Runs the baseline sections in a child JVM, "default" (results unprefixed) or "tuned" ("tuned:"). */
+    private void runLibtorchChild(String child, List<String> withBaseline) throws Exception {
+        boolean tuned = child.equals("tuned");
         System.out.println();
-        System.out.println("== tuned LibTorch: a child JVM started with " + TUNED_ENV);
+        System.out.println("== " + child + " LibTorch: a child JVM started " + (tuned ? "with " + TUNED_ENV
+                : "without the tuned variables"));
         List<String> cmd = javaCommand(Benchmark.class.getName());
-        cmd.addAll(List.of("--tuned-child", "--only", String.join(",", tuned), "--threads",
+        cmd.addAll(List.of("--child", child, "--only", String.join(",", withBaseline), "--threads",
                 Integer.toString(threads), "--reps", Integer.toString(reps), "--naive-rows",
                 Integer.toString(naiveRows)));
         if (quick) {
             cmd.add("--quick");
         }
-        runChild(cmd, true, "[tuned] ", line -> {
+        runChild(cmd, tuned, "[" + child + "] ", line -> {
             if (line.startsWith("@@R ")) {
-                results.putLine(line, "tuned:");
+                results.putLine(line, tuned ? "tuned:" : "");
+            } else if (line.startsWith("@@W ")) {
+                String[] f = line.split(" ");
+                weightChecks.put(f[1], Double.parseDouble(f[2]));
             }
         });
     }
@@ -829,6 +921,9 @@ public final class Benchmark {
         }
         if (sections.contains("likelihood")) {
             r.likelihood(trainingModels());
+        }
+        if (sections.contains("onnx")) {
+            r.onnx(trainingModels(), onnxBatches());
         }
         if (sections.contains("sampling")) {
             r.sampling(List.of(Models.FM_BINARY, Models.FM_256), samplingBatches());

@@ -50,6 +50,30 @@ final class Report {
         json.put("likelihood", rows);
     }
 
+    void onnx(List<String> models, int[] batches) {
+        List<Object> rows = new ArrayList<>();
+        tables.append("\n### Scoring against ONNX Runtime (images/s; per-image NLL; graph optimisation ALL)\n\n")
+                .append("| model | batch | engine | ONNX Runtime | engine / ONNX Runtime |\n")
+                .append("| --- | ---: | ---: | ---: | ---: |\n");
+        for (String m : models) {
+            for (int b : batches) {
+                String key = "onnx/" + m + "/b" + b;
+                Results.Entry e = results.get(key, "engine");
+                Results.Entry o = results.get(key, "onnxruntime");
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("model", m);
+                row.put("batch", b);
+                put(row, "engine", e);
+                put(row, "onnxruntime", o);
+                row.put("engine_over_onnxruntime", ratio(e, o));
+                rows.add(row);
+                tables.append("| ").append(m).append(" | ").append(b).append(" | ").append(rate(e)).append(" | ")
+                        .append(rate(o)).append(" | ").append(x(ratio(e, o))).append(" |\n");
+            }
+        }
+        json.put("onnx", rows);
+    }
+
     /** One row engine vs LibTorch default and tuned; returns its JSON. */
     private Map<String, Object> versus(String key, String model, int batch) {
         Results.Entry e = results.get(key, "engine");
@@ -271,8 +295,11 @@ final class Report {
         sb.append(String.format("Method: each figure is the median of %s repetitions after a warm-up, with (min to "
                         + "max); engine and LibTorch run interleaved (A B A B) in one process, from the same "
                         + "initial weights and data. Ratios are engine / LibTorch throughput at the medians. "
-                        + "*LibTorch tuned* runs in a child JVM started with %s; its ratio uses the engine "
-                        + "measured interleaved in that process.%n", settings.get("repetitions"),
+                        + "Training, likelihood and sampling run in two child JVMs started alike: *LibTorch "
+                        + "default* in one without the allocator variables, *LibTorch tuned* in one with %s; "
+                        + "each ratio uses the engine measured interleaved in the same process. ONNX Runtime "
+                        + "(graph optimisation ALL, the same intra-op threads) runs interleaved with the engine "
+                        + "in the parent JVM.%n", settings.get("repetitions"),
                 envString((Map<String, String>) settings.get("tuned_env"))));
         Map<String, Object> load = (Map<String, Object>) settings.get("sections_load");
         if (load != null && !load.isEmpty()) {
