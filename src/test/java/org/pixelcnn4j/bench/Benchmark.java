@@ -342,7 +342,7 @@ public final class Benchmark {
                         String key = "onnx/" + name + "/b" + b;
                         results.put(key, "engine", s[0], b);
                         results.put(key, "onnxruntime", s[1], b);
-                        progress("scoring " + name + " batch " + b + " vs ONNX Runtime", "s/batch", s[0], s[1]);
+                        progress("scoring " + name + " batch " + b, "s/batch", s[0], "ONNX Runtime", s[1]);
                     }
                 }
             }
@@ -957,13 +957,17 @@ public final class Benchmark {
     // ------------------------------------------------------------------ formatting
 
     private static void progress(String what, String unit, Stats engine, Stats torch) {
-        if (torch == null) {
+        progress(what, unit, engine, "LibTorch", torch);
+    }
+
+    private static void progress(String what, String unit, Stats engine, String peer, Stats other) {
+        if (other == null) {
             System.out.printf("   %s: engine %s %s (%s to %s)%n", what, fmtSecs(engine), unit, fmt(engine.min()),
                     fmt(engine.max()));
         } else {
-            System.out.printf("   %s: engine %s %s (%s to %s), LibTorch %s (%s to %s): %.2fx%n", what,
-                    fmtSecs(engine), unit, fmt(engine.min()), fmt(engine.max()), fmtSecs(torch), fmt(torch.min()),
-                    fmt(torch.max()), torch.median() / engine.median());
+            System.out.printf("   %s: engine %s %s (%s to %s), %s %s (%s to %s): %.2fx%n", what,
+                    fmtSecs(engine), unit, fmt(engine.min()), fmt(engine.max()), peer, fmtSecs(other), fmt(other.min()),
+                    fmt(other.max()), other.median() / engine.median());
         }
     }
 
