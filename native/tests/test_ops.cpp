@@ -149,6 +149,27 @@ static void check_gemm() {
     }
     // The dispatch with a beta the AVX-512 kernel does not take.
     check_gemm_edges("dispatch", cpu::sgemm, true);
+    // The bias fused into the GEMM (the convolutions' forward) gives the bits of writing the bias
+    // first and accumulating onto it, with and without a residual in C, split over threads or not.
+    pixelcnn::ThreadPool bias_pool(2);
+    const cpu::Context bias_ctx{&bias_pool};
+    for (int M : {1, 7, 61})
+        for (int N : {5, 40, 64, 130})
+            for (int accumulate = 0; accumulate < 2; ++accumulate) {
+                const int K = 300;
+                const Floats A = uniform(static_cast<size_t>(M) * K, -1, 1), B = uniform(static_cast<size_t>(K) * N, -1, 1);
+                const Floats bias = uniform(N, -1, 1), start = uniform(static_cast<size_t>(M) * N, -1, 1);
+                Floats two_steps(start), fused(start);
+                for (int i = 0; i < M; ++i)
+                    for (int j = 0; j < N; ++j) {
+                        float& c = two_steps[static_cast<size_t>(i) * N + j];
+                        c = accumulate ? c + bias[j] : bias[j];
+                    }
+                cpu::parallel_sgemm(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, 1.0f, two_steps.data(), N);
+                cpu::parallel_sgemm_bias(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, bias.data(), accumulate,
+                                         fused.data(), N);
+                EXPECT(fused == two_steps, "fused bias GEMM differs (M=%d N=%d accumulate %d)", M, N, accumulate);
+            }
     std::printf("active gemm: %s\n", cpu::gemm_description().c_str());
     // The threaded split (rows, or columns when M is small) gives the single call's result.
     pixelcnn::ThreadPool pool(3);

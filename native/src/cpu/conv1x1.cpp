@@ -12,8 +12,7 @@ void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const floa
                      const float* bias, const float* in, float* out, Shape s, bool accumulate) {
     const int64_t P = s.positions();
     const int oc = conv.out_channels, ic = conv.in_channels;
-    start_from_bias(ctx, bias, out, P, oc, accumulate);
-    parallel_sgemm(ctx, false, false, static_cast<int>(P), oc, ic, in, ic, weight, oc, 1.0f, out, oc);
+    parallel_sgemm_bias(ctx, false, false, static_cast<int>(P), oc, ic, in, ic, weight, oc, bias, accumulate, out, oc);
 }
 
 void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ namespace cpu {
 
 #if !defined(__x86_64__)
 void sgemm_avx512(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int) {
+    PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
+}
+void sgemm_avx512_bias(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int,
+                       const float*) {
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
 #endif
@@ -120,13 +125,50 @@ void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
     for (int j = 0; j < N; ++j) y[j] = static_cast<float>(sum[j]);
 }
 
+static void split_gemm(const Context& ctx, int M, int N, const std::function<void(int, int, int, int)>& part_fn);
+
+// One part of parallel_sgemm_bias: fused where the AVX-512 kernel runs, else bias rows then GEMM.
+static void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
+                       int ldb, const float* bias, bool accumulate, float* C, int ldc) {
+    if (active_gemm() == GemmKernel::Avx512) {
+        sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc, bias);
+        return;
+    }
+    for (int i = 0; i < M; ++i) {
+        float* row = C + static_cast<int64_t>(i) * ldc;
+        for (int j = 0; j < N; ++j) row[j] = accumulate ? row[j] + bias[j] : bias[j];
+    }
+    sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, 1.0f, C, ldc);
+}
+
+void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K, const float* A,
+                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc) {
+    split_gemm(ctx, M, N, [&](int m0, int m1, int n0, int n1) {
+        const float* a = trans_a ? A + m0 : A + static_cast<int64_t>(m0) * lda;
+        const float* b = trans_b ? B + static_cast<int64_t>(n0) * ldb : B + n0;
+        sgemm_bias(trans_a, trans_b, m1 - m0, n1 - n0, K, a, lda, b, ldb, bias + n0, accumulate,
+                   C + static_cast<int64_t>(m0) * ldc + n0, ldc);
+    });
+}
+
 void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K,
                     const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+    split_gemm(ctx, M, N, [&](int m0, int m1, int n0, int n1) {
+        const float* a = trans_a ? A + m0 : A + static_cast<int64_t>(m0) * lda;
+        const float* b = trans_b ? B + static_cast<int64_t>(n0) * ldb : B + n0;
+        sgemm(trans_a, trans_b, m1 - m0, n1 - n0, K, a, lda, b, ldb, beta, C + static_cast<int64_t>(m0) * ldc + n0,
+              ldc);
+    });
+}
+
+// The one place a GEMM is cut over threads: rows of C, or columns when M is small; part_fn(m0,
+// m1, n0, n1) computes that block. Every element's sum is the single-threaded one.
+static void split_gemm(const Context& ctx, int M, int N, const std::function<void(int, int, int, int)>& part_fn) {
     const int parts = ctx.threads().threads();
     // Row blocks of at least 32 keep the GEMM kernels efficient; below that split columns.
     const bool split_rows = M >= parts * 32 || N < parts * 16;
     if (parts == 1 || (split_rows && M < parts * 8)) {
-        sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+        part_fn(0, M, 0, N);
         return;
     }
     ctx.threads().parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
@@ -135,16 +177,11 @@ void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N
                 // Multiples of 8 rows, so that blocks line up with the kernels' register tiles.
                 const int m0 = static_cast<int>((static_cast<int64_t>(M) * part / parts) & ~7);
                 const int m1 = part + 1 == parts ? M : static_cast<int>((static_cast<int64_t>(M) * (part + 1) / parts) & ~7);
-                if (m1 <= m0) continue;
-                const float* a = trans_a ? A + m0 : A + static_cast<int64_t>(m0) * lda;
-                sgemm(trans_a, trans_b, m1 - m0, N, K, a, lda, B, ldb, beta,
-                      C + static_cast<int64_t>(m0) * ldc, ldc);
+                if (m1 > m0) part_fn(m0, m1, 0, N);
             } else {
                 const int n0 = static_cast<int>(static_cast<int64_t>(N) * part / parts);
                 const int n1 = static_cast<int>(static_cast<int64_t>(N) * (part + 1) / parts);
-                if (n1 <= n0) continue;
-                const float* b = trans_b ? B + static_cast<int64_t>(n0) * ldb : B + n0;
-                sgemm(trans_a, trans_b, M, n1 - n0, K, A, lda, b, ldb, beta, C + n0, ldc);
+                if (n1 > n0) part_fn(0, M, n0, n1);
             }
         }
     });

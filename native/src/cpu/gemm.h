@@ -27,6 +27,13 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int 
 // The same, split over the context's threads by rows of C (columns when M is small).
 void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K,
                     const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc);
+// C (M x N) = A' . B' + bias (a row vector, N), or C += bias + A' . B' when accumulate: the
+// convolutions' "bias, then GEMM onto it" in one pass over C where the kernel can (AVX-512: the
+// bias joins the first K block's store, the same additions in the same order, the same bits),
+// else as two steps. Split over the context's threads like parallel_sgemm.
+void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K, const float* A,
+                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc);
+
 // y (N) = A^T . x for A (M x N) row-major: the bias gradient (x = ones), through the BLAS when
 // there is one (its summation order is what the oracle tests were measured with).
 void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y);
@@ -40,6 +47,9 @@ std::string gemm_description();
 // The kernels themselves, for tests: same contract as sgemm.
 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                   const float* B, int ldb, float beta, float* C, int ldc);
+// The same with a bias row fused (bias null: none); beta 0 or 1.
+void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                       const float* B, int ldb, float beta, float* C, int ldc, const float* bias);
 void sgemm_fallback(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                     const float* B, int ldb, float beta, float* C, int ldc);
 

@@ -57,6 +57,18 @@ PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t
     }
 }
 
+// What a register of sums becomes in C: the sums (C = A'B'), C + sums (a later K block, or beta
+// 1), and with the bias of the first K block fused, sums + bias or (C + bias) + sums: the same
+// additions in the same order as writing the bias into C first and accumulating onto it, so
+// fusing changes no bit (a + b == b + a in IEEE arithmetic).
+PCNN_AVX512 inline __m512 store_value(__m512 sums, const float* c, const float* bias, __mmask16 m, bool accumulate) {
+    if (bias != nullptr) {
+        const __m512 b = _mm512_maskz_loadu_ps(m, bias);
+        return accumulate ? _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, c), b), sums) : _mm512_add_ps(sums, b);
+    }
+    return accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), sums) : sums;
+}
+
 // The wide tile, 6 x 64 (four zmm per row), for N >= 64: per K step 4 loads of B' and 6
 // broadcasts feed 24 FMAs, against 2 + 12 for the 12 x 32 tile, and a 64-wide B' is one panel.
 // Rows: the tile's live rows (the last tile of a ragged M, or a whole GEMM of one image in the
@@ -64,7 +76,7 @@ PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t
 // K step from 24 FMAs to 4. Every element still sums its products in the same order.
 template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
-                                   float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+                                   float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias) {
     __mmask16 m[4];
     for (int q = 0; q < 4; ++q) {
         const int left = cols - 16 * q;
@@ -102,7 +114,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
 #define PCNN_STORE1(R, Q)                                                               \
     {                                                                                   \
         float* cq = c + R * ldc + 16 * Q;                                               \
-        if (accumulate) c##R##Q = _mm512_add_ps(_mm512_maskz_loadu_ps(m[Q], cq), c##R##Q); \
+        c##R##Q = store_value(c##R##Q, cq, bias ? bias + 16 * Q : nullptr, m[Q], accumulate); \
         _mm512_mask_storeu_ps(cq, m[Q], c##R##Q);                                       \
     }
 #define PCNN_STORE(R) \
@@ -119,7 +131,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
 // an array GCC kept them in memory.
 template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
-                              float* c, int64_t ldc, int rows, int cols, bool accumulate) {
+                              float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias) {
     const float* ar[kMr];
     for (int r = 0; r < kMr; ++r) ar[r] = Packed ? ap + r : ap + (r < rows ? r : 0) * a_rs;
     const int64_t step = Packed ? kMr : 1;
@@ -147,10 +159,8 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
 #define PCNN_STORE(R)                                                                  \
     if (R < rows) {                                                                    \
         float* cr = c + R * ldc;                                                       \
-        if (accumulate) {                                                              \
-            c##R##a = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c##R##a);           \
-            c##R##b = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c##R##b);      \
-        }                                                                              \
+        c##R##a = store_value(c##R##a, cr, bias, m0, accumulate);                      \
+        c##R##b = store_value(c##R##b, cr + 16, bias ? bias + 16 : nullptr, m1, accumulate); \
         _mm512_mask_storeu_ps(cr, m0, c##R##a);                                        \
         _mm512_mask_storeu_ps(cr + 16, m1, c##R##b);                                   \
     }
@@ -159,7 +169,8 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
 #undef PCNN_STORE
 }
 
-using KernelFn = void (*)(int, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, bool);
+using KernelFn = void (*)(int, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, bool,
+                          const float*);
 
 // The kernel of each live-row count: index rows - 1.
 template <bool Packed>
@@ -181,8 +192,8 @@ KernelFn narrow_kernel(int rows) {
 
 }  // namespace
 
-PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
-                              int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                                   const float* B, int ldb, float beta, float* C, int ldc, const float* bias) {
     // A'(i, k) = A[i * a_rs + k * a_ks]
     const int64_t a_rs = trans_a ? 1 : lda, a_ks = trans_a ? lda : 1;
     // B' must be row-major K x N for the kernel: B^T is transposed into a per-thread buffer
@@ -198,8 +209,16 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
         ldbp = N;
     }
     if (K == 0) {
-        if (beta == 0.0f)
-            for (int i = 0; i < M; ++i) std::fill(C + static_cast<int64_t>(i) * ldc, C + static_cast<int64_t>(i) * ldc + N, 0.0f);
+        for (int i = 0; i < M; ++i) {
+            float* row = C + static_cast<int64_t>(i) * ldc;
+            for (int j = 0; j < N; ++j) {
+                if (beta == 0.0f) {
+                    row[j] = bias ? bias[j] : 0.0f;
+                } else if (bias) {
+                    row[j] += bias[j];
+                }
+            }
+        }
         return;
     }
     static thread_local std::vector<float> packed_a;
@@ -219,7 +238,8 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
                 for (int j0 = 0; j0 < N; j0 += 64) {
                     const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                     float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate);
+                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate,
+                           bias != nullptr && k0 == 0 ? bias + j0 : nullptr);
                 }
             }
         }
@@ -238,10 +258,16 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
             for (int j0 = 0; j0 < N; j0 += kNr) {
                 const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                 float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate);
+                kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate,
+                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr);
             }
         }
     }
+}
+
+PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
+                              const float* B, int ldb, float beta, float* C, int ldc) {
+    sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, nullptr);
 }
 
 }  // namespace cpu

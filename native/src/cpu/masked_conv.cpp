@@ -63,19 +63,6 @@ void scatter_live_taps(const Context& ctx, const net::MaskedConv& conv, const fl
 
 }  // namespace
 
-void start_from_bias(const Context& ctx, const float* bias, float* out, int64_t rows, int oc, bool accumulate) {
-    ctx.threads().parallel_for(0, rows, [&](int64_t lo, int64_t hi) {
-        for (int64_t p = lo; p < hi; ++p) {
-            float* o = out + p * oc;
-            if (accumulate) {
-                for (int j = 0; j < oc; ++j) o[j] += bias[j];
-            } else {
-                std::memcpy(o, bias, sizeof(float) * oc);
-            }
-        }
-    }, kGrain / (oc > 0 ? oc : 1) + 1);
-}
-
 void zero_masked_centre(const net::MaskedConv& conv, float* dweight) {
     // Masked centre entries stay exactly zero: their gradient is zero by definition.
     conv.zero_masked_centre(dweight);
@@ -87,10 +74,10 @@ void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const 
     const int64_t P = s.positions();
     const int oc = conv.out_channels;
     const int k_total = static_cast<int>(conv.packed_rows());
-    // Start from the bias (plus the residual when accumulating), then GEMM with beta = 1.
-    start_from_bias(ctx, bias, out, P, oc, accumulate);
+    // The bias (onto the residual when accumulating), then the GEMM: one pass over out.
     gather_live_taps(ctx, conv, in, col, s);
-    parallel_sgemm(ctx, false, false, static_cast<int>(P), oc, k_total, col, k_total, weight, oc, 1.0f, out, oc);
+    parallel_sgemm_bias(ctx, false, false, static_cast<int>(P), oc, k_total, col, k_total, weight, oc, bias, accumulate,
+                        out, oc);
 }
 
 void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,

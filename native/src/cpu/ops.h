@@ -38,10 +38,7 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
                           float* dweight, float* dbias, Shape s, float* col, const float* ones);
 void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y,
                            int x, float* col, int64_t col_stride);
-// Shared by both convolutions: out (rows, OC) = bias (or += bias), ahead of a GEMM with beta 1;
-// and the zeroing of masked centre entries of a weight gradient.
-void start_from_bias(const Context& ctx, const float* bias, float* out, int64_t rows, int oc,
-                     bool accumulate);
+// Shared by both convolutions: the zeroing of masked centre entries of a weight gradient.
 void zero_masked_centre(const net::MaskedConv& conv, float* dweight);
 
 // ---- conv1x1.cpp ----
