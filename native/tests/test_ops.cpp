@@ -59,6 +59,22 @@ static double worst_ratio(const A& got, const B& want, double abs, double eps) {
 
 static double worst_seen = 0;  // largest error/tolerance ratio over the run, printed at the end
 
+// Central differences of f with respect to every entry of x, in double (x is restored).
+template <class F>
+static Doubles central_differences(Doubles& x, double h, F f) {
+    Doubles g(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double orig = x[i];
+        x[i] = orig + h;
+        const double up = f();
+        x[i] = orig - h;
+        const double down = f();
+        x[i] = orig;
+        g[i] = (up - down) / (2 * h);
+    }
+    return g;
+}
+
 // ------------------------------------------------------------------------------------ GEMM
 
 using GemmFn = void (*)(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int);
@@ -212,7 +228,7 @@ static std::vector<ConvCase> conv_cases() {
 // Random packed weight with its masked centre entries at zero (the engine's invariant).
 static Floats conv_weight(const MaskedConv& conv) {
     Floats w = uniform(static_cast<size_t>(conv.weight_size()), -0.5f, 0.5f);
-    cpu::zero_masked_centre(conv, w.data());
+    conv.zero_masked_centre(w.data());
     return w;
 }
 
@@ -299,20 +315,7 @@ static void check_conv_finite_differences(const ConvCase& cc) {
     };
     Doubles din(in.size()), dw(w.size()), db(b.size());
     ref::masked_conv_backward<double>(conv, w.data(), in.data(), R.data(), din.data(), false, dw.data(), db.data(), s);
-    const double h = 1e-4;
-    auto numeric = [&](Doubles& x) {
-        Doubles g(x.size());
-        for (size_t i = 0; i < x.size(); ++i) {
-            const double orig = x[i];
-            x[i] = orig + h;
-            const double up = loss();
-            x[i] = orig - h;
-            const double down = loss();
-            x[i] = orig;
-            g[i] = (up - down) / (2 * h);
-        }
-        return g;
-    };
+    auto numeric = [&](Doubles& x) { return central_differences(x, 1e-4, loss); };
     // Masked centre weights: the reference skips them, so their numeric gradient is 0 too.
     EXPECT_CLOSE(dw, numeric(w), 1e-8, 1e-8, "%s dweight vs finite differences", cc.name);
     EXPECT_CLOSE(db, numeric(b), 1e-8, 1e-8, "%s dbias vs finite differences", cc.name);
@@ -463,17 +466,8 @@ static void check_losses(const cpu::Context& ctx) {
                 for (double v : r) t += v;
                 return t;
             };
-            Doubles numeric(ld.size());
-            const double h = 1e-5;
-            for (size_t i = 0; i < ld.size(); ++i) {
-                const double orig = ld[i];
-                ld[i] = orig + h;
-                const double up = total();
-                ld[i] = orig - h;
-                const double down = total();
-                ld[i] = orig;
-                numeric[i] = (up - down) / (2 * h) * scale;
-            }
+            Doubles numeric = central_differences(ld, 1e-5, total);
+            for (double& g : numeric) g *= scale;
             EXPECT_CLOSE(d_want, numeric, 1e-8, 1e-6, "reference dlogits vs finite differences C=%d levels=%d",
                          channels, levels);
         }

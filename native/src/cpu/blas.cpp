@@ -1,9 +1,6 @@
 #include "blas.h"
 
-#include <algorithm>
-#include <chrono>
 #include <stdexcept>
-#include <vector>
 
 #if defined(PIXELCNN_BLAS_OPENBLAS) || defined(PIXELCNN_BLAS_CBLAS)
 #include <cblas.h>
@@ -47,27 +44,12 @@ std::string blas_description() {
 #endif
 }
 
-double blas_sgemm_gflops(int n, int threads, int reps) {
+void blas_set_threads(int threads) {
 #if defined(PIXELCNN_BLAS_OPENBLAS)
-    std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
     openblas_set_num_threads(threads);
-    auto run = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(),
-                    n, 0.0f, c.data(), n);
-    };
-    run();
-    std::vector<double> seconds;
-    for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        run();
-        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    openblas_set_num_threads(1);
-    std::sort(seconds.begin(), seconds.end());
-    return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
 #else
-    (void)n, (void)threads, (void)reps;
-    throw std::logic_error("blas_sgemm_gflops: the engine was built without OpenBLAS");
+    (void)threads;
+    throw std::logic_error("blas_set_threads: the engine was built without OpenBLAS");
 #endif
 }
 

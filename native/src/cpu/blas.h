@@ -17,9 +17,10 @@ bool blas_linked();
 void blas_use_one_thread();
 // "OpenBLAS SkylakeX, 1 thread", "CBLAS" or "none".
 std::string blas_description();
-// Whether blas_sgemm_gflops can run the BLAS on its own threads (OpenBLAS only).
+// Whether the BLAS can run on threads of its own (OpenBLAS only), and setting their count:
+// only for measuring its peak (sgemm_gflops), which sets it back to one.
 bool blas_has_threads();
-double blas_sgemm_gflops(int n, int threads, int reps);
+void blas_set_threads(int threads);
 
 // Row-major cblas_sgemm (alpha 1) and the transposed cblas_sgemv (alpha 1, beta 0, unit
 // strides); only called when blas_linked().

@@ -1,6 +1,5 @@
 // The 1 x 1 convolution (with the channel-group mask of its centre for colour): its input is
 // already the GEMM's left matrix, so forward and backward are GEMMs with no im2col.
-#include <cstring>
 
 #include "gemm.h"
 #include "ops.h"
@@ -22,25 +21,16 @@ void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const flo
     const int oc = conv.out_channels, ic = conv.in_channels;
     sgemv_t(P, oc, dout, oc, ones, dbias);
     parallel_sgemm(ctx, true, false, ic, oc, P, in, ic, dout, oc, 0.0f, dweight, oc);
-    zero_masked_centre(conv, dweight);
+    conv.zero_masked_centre(dweight);
     if (din == nullptr) return;
     parallel_sgemm(ctx, false, true, P, ic, oc, dout, oc, weight, oc, din_accumulate ? 1.0f : 0.0f, din, ic);
 }
 
 void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
              int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) {
-    const int width = o1 - o0;
-    if (width <= 0) return;
-    for (int r = 0; r < rows; ++r) {
-        float* o = out + r * out_stride + o0;
-        if (accumulate) {
-            for (int j = 0; j < width; ++j) o[j] += bias[o0 + j];
-        } else {
-            std::memcpy(o, bias + o0, sizeof(float) * width);
-        }
-    }
-    sgemm(false, false, rows, width, static_cast<int>(conv.packed_rows()), a, static_cast<int>(lda),
-          weight + o0, conv.out_channels, 1.0f, out + o0, static_cast<int>(out_stride));
+    if (o1 <= o0) return;
+    sgemm_bias(false, false, rows, o1 - o0, static_cast<int>(conv.packed_rows()), a, static_cast<int>(lda),
+               weight + o0, conv.out_channels, bias + o0, accumulate, out + o0, static_cast<int>(out_stride));
 }
 
 }  // namespace cpu

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,23 +92,14 @@ std::string gemm_description() {
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
            const float* B, int ldb, float beta, float* C, int ldc) {
-    switch (active_gemm()) {
-        case GemmKernel::Avx512:
-            if (beta == 0.0f || beta == 1.0f) {
-                sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-                return;
-            }
-            break;
-        case GemmKernel::Blas:
-            blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-            return;
-        case GemmKernel::Fallback:
-            break;
-    }
-    if (blas_linked() && active_gemm() != GemmKernel::Fallback) {
-        blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-    } else {
-        sgemm_fallback(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    GemmKernel kernel = active_gemm();
+    // The AVX-512 kernel takes beta 0 or 1 only (all the engine uses); any other goes elsewhere.
+    if (kernel == GemmKernel::Avx512 && beta != 0.0f && beta != 1.0f)
+        kernel = blas_linked() ? GemmKernel::Blas : GemmKernel::Fallback;
+    switch (kernel) {
+        case GemmKernel::Avx512: sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc); return;
+        case GemmKernel::Blas: blas_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc); return;
+        case GemmKernel::Fallback: sgemm_fallback(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc); return;
     }
 }
 
@@ -116,8 +108,10 @@ void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
         blas_sgemv_t(M, N, A, lda, x, y);
         return;
     }
-    // Double sums: P is tens of thousands of rows, too many for one float accumulator.
-    std::vector<double> sum(static_cast<size_t>(N), 0.0);
+    // Double sums: P is tens of thousands of rows, too many for one float accumulator. The
+    // scratch is kept: this runs once per convolution per training step.
+    static thread_local std::vector<double> sum;
+    sum.assign(static_cast<size_t>(N), 0.0);
     for (int i = 0; i < M; ++i) {
         const float* row = A + static_cast<int64_t>(i) * lda;
         for (int j = 0; j < N; ++j) sum[j] += static_cast<double>(row[j]) * x[i];
@@ -127,8 +121,8 @@ void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
 
 static void split_gemm(const Context& ctx, int M, int N, const std::function<void(int, int, int, int)>& part_fn);
 
-// One part of parallel_sgemm_bias: fused where the AVX-512 kernel runs, else bias rows then GEMM.
-static void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
+// Fused where the AVX-512 kernel runs, else bias rows then GEMM (the same bits either way).
+void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
                        int ldb, const float* bias, bool accumulate, float* C, int ldc) {
     if (active_gemm() == GemmKernel::Avx512) {
         sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc, bias);
@@ -188,11 +182,19 @@ static void split_gemm(const Context& ctx, int M, int N, const std::function<voi
 }
 
 double sgemm_gflops(int n, int threads, int reps) {
-    if (blas_has_threads()) return blas_sgemm_gflops(n, threads, reps);
     std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a.size(), 0.25f), c(a.size());
-    ThreadPool pool(threads);
-    Context ctx{&pool};
-    auto run = [&] { parallel_sgemm(ctx, false, false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n); };
+    // With OpenBLAS, its own threading; without, our kernel split over a pool of that size.
+    const bool blas = blas_has_threads();
+    std::unique_ptr<ThreadPool> pool(blas ? nullptr : new ThreadPool(threads));
+    Context ctx{pool.get()};
+    if (blas) blas_set_threads(threads);
+    auto run = [&] {
+        if (blas) {
+            blas_sgemm(false, false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        } else {
+            parallel_sgemm(ctx, false, false, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        }
+    };
     run();
     std::vector<double> seconds;
     for (int r = 0; r < reps; ++r) {
@@ -200,6 +202,7 @@ double sgemm_gflops(int n, int threads, int reps) {
         run();
         seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
+    if (blas) blas_use_one_thread();
     std::sort(seconds.begin(), seconds.end());
     return 2.0 * n * n * n / seconds[seconds.size() / 2] / 1e9;
 }

@@ -30,7 +30,9 @@ void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N
 // C (M x N) = A' . B' + bias (a row vector, N), or C += bias + A' . B' when accumulate: the
 // convolutions' "bias, then GEMM onto it" in one pass over C where the kernel can (AVX-512: the
 // bias joins the first K block's store, the same additions in the same order, the same bits),
-// else as two steps. Split over the context's threads like parallel_sgemm.
+// else as two steps. Single-threaded, and split over the context's threads like parallel_sgemm.
+void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
+                int ldb, const float* bias, bool accumulate, float* C, int ldc);
 void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                          int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc);
 

@@ -63,11 +63,6 @@ void scatter_live_taps(const Context& ctx, const net::MaskedConv& conv, const fl
 
 }  // namespace
 
-void zero_masked_centre(const net::MaskedConv& conv, float* dweight) {
-    // Masked centre entries stay exactly zero: their gradient is zero by definition.
-    conv.zero_masked_centre(dweight);
-}
-
 void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
                          const float* bias, const float* in, float* out, Shape s, bool accumulate,
                          float* col) {
@@ -89,7 +84,7 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
     sgemv_t(P, oc, dout, oc, ones, dbias);  // dbias = dout^T . 1
     gather_live_taps(ctx, conv, in, col, s);
     parallel_sgemm(ctx, true, false, k_total, oc, P, col, k_total, dout, oc, 0.0f, dweight, oc);  // col^T . dout
-    zero_masked_centre(conv, dweight);
+    conv.zero_masked_centre(dweight);  // masked pairs have no gradient
     if (din == nullptr) return;
     // din = scatter(dout . weight^T), through col (the gathered input is no longer needed).
     parallel_sgemm(ctx, false, true, P, k_total, oc, dout, oc, weight, oc, 0.0f, col, k_total);

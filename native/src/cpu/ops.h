@@ -38,8 +38,6 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
                           float* dweight, float* dbias, Shape s, float* col, const float* ones);
 void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y,
                            int x, float* col, int64_t col_stride);
-// Shared by both convolutions: the zeroing of masked centre entries of a weight gradient.
-void zero_masked_centre(const net::MaskedConv& conv, float* dweight);
 
 // ---- conv1x1.cpp ----
 void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,

@@ -16,20 +16,12 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pixelcnn4j.data.TestImages;
 
 class ImagesTest {
 
     @TempDir
     Path dir;
-
-    /** Images whose pixel (n, c, y, x) has a value derived from its coordinates, all distinct-ish. */
-    private static Images pattern(int count, int channels, int height, int width) {
-        byte[] data = new byte[count * channels * height * width];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (byte) (i * 37 + 11);
-        }
-        return Images.of(data, count, channels, height, width);
-    }
 
     @Test
     void ofCopiesInputAndExposesDimensions() {
@@ -92,7 +84,7 @@ class ImagesTest {
 
     @Test
     void sliceCopiesTheRequestedRange() {
-        Images images = pattern(5, 2, 3, 3);
+        Images images = TestImages.pattern(5, 2, 3, 3);
         Images middle = images.slice(1, 4);
         assertEquals(3, middle.count());
         for (int n = 0; n < 3; n++) {
@@ -119,7 +111,7 @@ class ImagesTest {
 
     @Test
     void selectPicksImagesInTheGivenOrder() {
-        Images images = pattern(4, 1, 2, 2);
+        Images images = TestImages.pattern(4, 1, 2, 2);
         Images picked = images.select(3, 0, 3);
         assertEquals(3, picked.count());
         assertEquals(images.slice(3, 4), picked.slice(0, 1));
@@ -160,7 +152,7 @@ class ImagesTest {
 
     @Test
     void equalsComparesDimensionsAndValues() {
-        Images a = pattern(2, 1, 2, 3);
+        Images a = TestImages.pattern(2, 1, 2, 3);
         assertEquals(a, Images.of(a.toArray(), 2, 1, 2, 3));
         assertEquals(a.hashCode(), Images.of(a.toArray(), 2, 1, 2, 3).hashCode());
         assertNotEquals(a, Images.of(a.toArray(), 2, 1, 3, 2));

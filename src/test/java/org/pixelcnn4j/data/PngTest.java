@@ -23,15 +23,6 @@ class PngTest {
     @TempDir
     Path dir;
 
-    /** Images whose pixel (n, c, y, x) has a value derived from its coordinates, all distinct-ish. */
-    private static Images pattern(int count, int channels, int height, int width) {
-        byte[] data = new byte[count * channels * height * width];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (byte) (i * 37 + 11);
-        }
-        return Images.of(data, count, channels, height, width);
-    }
-
     @Test
     void toBufferedImageScalesLevelsToFullRange() {
         Images binary = Images.of(new byte[] {0, 1, 1, 0}, 1, 1, 2, 2);
@@ -72,12 +63,12 @@ class PngTest {
 
     @Test
     void fromBufferedImagesRoundTripsGrayAndRgb() {
-        Images gray = pattern(3, 1, 4, 5);
+        Images gray = TestImages.pattern(3, 1, 4, 5);
         List<BufferedImage> grayImages = List.of(
                 Png.toBufferedImage(gray, 0, 256), Png.toBufferedImage(gray, 1, 256), Png.toBufferedImage(gray, 2, 256));
         assertEquals(gray, Png.fromBufferedImages(grayImages, 1));
 
-        Images rgb = pattern(2, 3, 4, 5);
+        Images rgb = TestImages.pattern(2, 3, 4, 5);
         List<BufferedImage> rgbImages = List.of(Png.toBufferedImage(rgb, 0, 256), Png.toBufferedImage(rgb, 1, 256));
         assertEquals(rgb, Png.fromBufferedImages(rgbImages, 3));
 
@@ -109,7 +100,7 @@ class PngTest {
         int height = 3;
         int width = 2;
         int scale = 2;
-        Images images = pattern(count, 1, height, width);
+        Images images = TestImages.pattern(count, 1, height, width);
         Path png = dir.resolve("grid.png");
         Png.writeGrid(images, png, 3, 256, scale);
 
@@ -183,7 +174,7 @@ class PngTest {
     void writePngReplacesExistingFileAndLeavesNoTemporaryFiles() throws IOException {
         Path png = dir.resolve("one.png");
         Files.writeString(png, "old contents");
-        Images images = pattern(2, 1, 4, 3);
+        Images images = TestImages.pattern(2, 1, 4, 3);
         Png.write(images, png, 1, 256);
         BufferedImage read = ImageIO.read(png.toFile());
         assertEquals(3, read.getWidth());

@@ -10,10 +10,20 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
+import org.pixelcnn4j.Images;
 
 /** Small test images written as IDX files and PNG/JPEG folders. */
 public final class TestImages {
     private TestImages() {
+    }
+
+    /** Images whose pixel (n, c, y, x) has a value derived from its coordinates, all distinct-ish. */
+    public static Images pattern(int count, int channels, int height, int width) {
+        byte[] data = new byte[count * channels * height * width];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 37 + 11);
+        }
+        return Images.of(data, count, channels, height, width);
     }
 
     /**
