@@ -8,12 +8,7 @@
 #include <atomic>
 #include <thread>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define PIXELCNN_SPIN_PAUSE() _mm_pause()
-#else
-#define PIXELCNN_SPIN_PAUSE() ((void)0)
-#endif
+#include "spin.h"
 
 namespace pixelcnn {
 
@@ -32,7 +27,7 @@ public:
         for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
             if (aborted_.load(std::memory_order_acquire)) return false;
             if (spins < 4096) {
-                PIXELCNN_SPIN_PAUSE();
+                spin_pause();
             } else {
                 std::this_thread::yield();
             }
