@@ -101,16 +101,18 @@ public:
     virtual void encode_input(const unsigned char* images, float* x, Shape s, int channels,
                               float input_scale) = 0;
     // out (P, OC) = conv(in (P, IC)) + bias, or out += that when accumulate. col: scratch of
-    // net::conv_scratch_floats floats.
+    // net::conv_scratch_floats floats. relu_out (nullable, P x OC): the ReLU that follows in the
+    // graph (net::Graph::fused_relu), max(out, 0), stored there too (relu_out == out: instead).
     virtual void masked_conv_forward(const net::MaskedConv& conv, const float* weight, const float* bias,
-                                     const float* in, float* out, Shape s, bool accumulate, float* col) = 0;
+                                     const float* in, float* out, Shape s, bool accumulate, float* col,
+                                     float* relu_out) = 0;
     // dweight (taps*IC, OC) and dbias (OC) overwritten; din (P, IC) overwritten or, with
     // din_accumulate, added to; skipped when null. ones: P floats equal to 1.
     virtual void masked_conv_backward(const net::MaskedConv& conv, const float* weight, const float* in,
                                       const float* dout, float* din, bool din_accumulate, float* dweight,
                                       float* dbias, Shape s, float* col, const float* ones) = 0;
     virtual void conv1x1_forward(const net::MaskedConv& conv, const float* weight, const float* bias,
-                                 const float* in, float* out, Shape s, bool accumulate) = 0;
+                                 const float* in, float* out, Shape s, bool accumulate, float* relu_out) = 0;
     virtual void conv1x1_backward(const net::MaskedConv& conv, const float* weight, const float* in,
                                   const float* dout, float* din, bool din_accumulate, float* dweight,
                                   float* dbias, Shape s, const float* ones) = 0;

@@ -17,18 +17,22 @@ void forward(ModelImpl& m, const unsigned char* images, int count) {
     const int64_t P = s.positions();
     float* col = m.at(m.plan.col);
     be.prepare();
-    for (const Node& n : m.graph.nodes) {
+    for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
+        const Node& n = m.graph.nodes[k];
+        // A ReLU right after a convolution is stored by the convolution, and skipped here.
+        const int relu = m.graph.fused_relu(k);
+        float* relu_out = relu >= 0 ? m.value(m.graph.nodes[relu].output) : nullptr;
         switch (n.op) {
             case Op::EncodeInput:
                 be.encode_input(images, m.value(n.output), s, m.cfg.channels, m.input_scale());
                 break;
             case Op::MaskedConv:
                 be.masked_conv_forward(m.graph.conv_of(n), m.weight(n), m.bias(n), m.value(n.input),
-                                       m.value(n.output), s, n.accumulate, col);
+                                       m.value(n.output), s, n.accumulate, col, relu_out);
                 break;
             case Op::Conv1x1:
                 be.conv1x1_forward(m.graph.conv_of(n), m.weight(n), m.bias(n), m.value(n.input),
-                                   m.value(n.output), s, n.accumulate);
+                                   m.value(n.output), s, n.accumulate, relu_out);
                 break;
             case Op::Relu:
                 be.relu_forward(m.value(n.input), m.value(n.output), P * m.graph.buffers[n.output].channels);
@@ -37,6 +41,7 @@ void forward(ModelImpl& m, const unsigned char* images, int count) {
             case Op::CategoricalNll:
                 break;  // exec::loss
         }
+        if (relu >= 0) k = relu;
     }
 }
 

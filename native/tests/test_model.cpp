@@ -223,8 +223,8 @@ static void check_clipping() {
     EXPECT(worst < 1e-3, "clipped first moment off by %g (relative)", worst);
 }
 
-// The residual network as a graph: its tensor table in state_dict order, tensors laid out back to
-// back, the arena's activations disjoint, and gradient slots reused: two of the residual width,
+// The residual network as a graph: its tensor table in state_dict order, tensors laid out in
+// order, 64-byte aligned, the arena's activations disjoint, and gradient slots reused: two of the residual width,
 // two of the hidden width, the logits' and the head's, which shares a hidden one when the head
 // is as wide (six slots, or five).
 static void check_graph() {
@@ -235,17 +235,21 @@ static void check_graph() {
     EXPECT(names.front() == "input.weight" && names[2] == "blocks.0.conv1.weight" &&
                names.back() == "head.conv2.bias" && names.size() == 2 * (1 + 3 * 3 + 2),
            "tensor table: %zu names, first %s, last %s", names.size(), names.front().c_str(), names.back().c_str());
+    // Tensors in order, each at the first multiple of 16 floats after the one before (64-byte
+    // aligned), none overlapping.
     int64_t offset = 0;
     for (const auto& t : g.tensors) {
-        EXPECT(t.offset == offset, "tensor %s at %lld, expected %lld", t.name.c_str(), (long long)t.offset,
-               (long long)offset);
-        offset += t.size;
+        const int64_t aligned = (offset + 15) / 16 * 16;
+        EXPECT(t.offset == aligned, "tensor %s at %lld, expected %lld", t.name.c_str(), (long long)t.offset,
+               (long long)aligned);
+        offset = aligned + t.size;
     }
-    EXPECT(offset == g.param_floats, "parameter blob %lld floats, tensors %lld", (long long)g.param_floats,
+    EXPECT(offset == g.param_floats, "parameter blob %lld floats, tensors end at %lld", (long long)g.param_floats,
            (long long)offset);
     // A dense tensor (a class embedding of 10 classes x hidden) fits the table.
     const int emb = g.add_tensor("class_embedding.weight", {10, c.hidden_channels}, 0.1f);
-    EXPECT(g.tensors[emb].offset == offset && g.param_floats == offset + 10 * c.hidden_channels,
+    const int64_t emb_at = (offset + 15) / 16 * 16;
+    EXPECT(g.tensors[emb].offset == emb_at && g.param_floats == emb_at + 10 * c.hidden_channels,
            "dense tensor at %lld", (long long)g.tensors[emb].offset);
     const int64_t P = 2 * c.height * c.width;
     for (int head_width : {c.hidden_channels, 2 * c.hidden_channels}) {

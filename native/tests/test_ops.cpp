@@ -183,8 +183,18 @@ static void check_gemm() {
                     }
                 cpu::parallel_sgemm(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, 1.0f, two_steps.data(), N);
                 cpu::parallel_sgemm_bias(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, bias.data(), accumulate,
-                                         fused.data(), N);
+                                         fused.data(), N, nullptr);
                 EXPECT(fused == two_steps, "fused bias GEMM differs (M=%d N=%d accumulate %d)", M, N, accumulate);
+                // The ReLU fused into the last K block's store (K = 300: two blocks), beside C
+                // and in place of it, gives the bits of a ReLU pass after the GEMM.
+                Floats relu_pass(two_steps.size()), beside(start), relu_beside(start.size(), 7.0f), in_place(start);
+                for (size_t i = 0; i < two_steps.size(); ++i) relu_pass[i] = two_steps[i] > 0.0f ? two_steps[i] : 0.0f;
+                cpu::parallel_sgemm_bias(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, bias.data(), accumulate,
+                                         beside.data(), N, relu_beside.data());
+                cpu::parallel_sgemm_bias(bias_ctx, false, false, M, N, K, A.data(), K, B.data(), N, bias.data(), accumulate,
+                                         in_place.data(), N, in_place.data());
+                EXPECT(beside == two_steps && relu_beside == relu_pass && in_place == relu_pass,
+                       "fused ReLU GEMM differs (M=%d N=%d accumulate %d)", M, N, accumulate);
             }
     std::printf("active gemm: %s\n", cpu::gemm_description().c_str());
     // The threaded split (rows, or columns when M is small) gives the single call's result.
@@ -237,9 +247,10 @@ static void fast_forward(const cpu::Context& ctx, const MaskedConv& conv, const 
                          const Floats& in, Floats& out, Shape s, bool accumulate) {
     Floats col(static_cast<size_t>(pixelcnn::net::conv_scratch_floats(conv, s.positions())) + 1);
     if (conv.pointwise()) {
-        cpu::conv1x1_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate);
+        cpu::conv1x1_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate, nullptr);
     } else {
-        cpu::masked_conv_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate, col.data());
+        cpu::masked_conv_forward(ctx, conv, w.data(), b.data(), in.data(), out.data(), s, accumulate, col.data(),
+                                 nullptr);
     }
 }
 

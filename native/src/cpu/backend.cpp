@@ -55,8 +55,8 @@ public:
         cpu::encode_input(ctx_, images, x, s, channels, scale);
     }
     void masked_conv_forward(const net::MaskedConv& conv, const float* w, const float* b, const float* in,
-                             float* out, Shape s, bool accumulate, float* col) override {
-        cpu::masked_conv_forward(ctx_, conv, w, b, in, out, s, accumulate, col);
+                             float* out, Shape s, bool accumulate, float* col, float* relu_out) override {
+        cpu::masked_conv_forward(ctx_, conv, w, b, in, out, s, accumulate, col, relu_out);
     }
     void masked_conv_backward(const net::MaskedConv& conv, const float* w, const float* in, const float* dout,
                               float* din, bool din_accumulate, float* dw, float* db, Shape s, float* col,
@@ -64,8 +64,8 @@ public:
         cpu::masked_conv_backward(ctx_, conv, w, in, dout, din, din_accumulate, dw, db, s, col, ones);
     }
     void conv1x1_forward(const net::MaskedConv& conv, const float* w, const float* b, const float* in, float* out,
-                         Shape s, bool accumulate) override {
-        cpu::conv1x1_forward(ctx_, conv, w, b, in, out, s, accumulate);
+                         Shape s, bool accumulate, float* relu_out) override {
+        cpu::conv1x1_forward(ctx_, conv, w, b, in, out, s, accumulate, relu_out);
     }
     void conv1x1_backward(const net::MaskedConv& conv, const float* w, const float* in, const float* dout,
                           float* din, bool din_accumulate, float* dw, float* db, Shape s,

@@ -8,10 +8,11 @@ namespace pixelcnn {
 namespace cpu {
 
 void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
-                     const float* bias, const float* in, float* out, Shape s, bool accumulate) {
+                     const float* bias, const float* in, float* out, Shape s, bool accumulate, float* relu_out) {
     const int64_t P = s.positions();
     const int oc = conv.out_channels, ic = conv.in_channels;
-    parallel_sgemm_bias(ctx, false, false, static_cast<int>(P), oc, ic, in, ic, weight, oc, bias, accumulate, out, oc);
+    parallel_sgemm_bias(ctx, false, false, static_cast<int>(P), oc, ic, in, ic, weight, oc, bias, accumulate, out, oc,
+                        relu_out);
 }
 
 void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
@@ -30,7 +31,7 @@ void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias
              int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) {
     if (o1 <= o0) return;
     sgemm_bias(false, false, rows, o1 - o0, static_cast<int>(conv.packed_rows()), a, static_cast<int>(lda),
-               weight + o0, conv.out_channels, bias + o0, accumulate, out + o0, static_cast<int>(out_stride));
+               weight + o0, conv.out_channels, bias + o0, accumulate, out + o0, static_cast<int>(out_stride), nullptr);
 }
 
 }  // namespace cpu

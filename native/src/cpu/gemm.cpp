@@ -19,7 +19,7 @@ void sgemm_avx512(bool, bool, int, int, int, const float*, int, const float*, in
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
 void sgemm_avx512_bias(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int,
-                       const float*) {
+                       const float*, float*) {
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
 #endif
@@ -121,11 +121,11 @@ void sgemv_t(int M, int N, const float* A, int lda, const float* x, float* y) {
 
 static void split_gemm(const Context& ctx, int M, int N, const std::function<void(int, int, int, int)>& part_fn);
 
-// Fused where the AVX-512 kernel runs, else bias rows then GEMM (the same bits either way).
+// Fused where the AVX-512 kernel runs, else bias rows, GEMM, ReLU pass (the same bits either way).
 void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
-                       int ldb, const float* bias, bool accumulate, float* C, int ldc) {
+                int ldb, const float* bias, bool accumulate, float* C, int ldc, float* relu) {
     if (active_gemm() == GemmKernel::Avx512) {
-        sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc, bias);
+        sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc, bias, relu);
         return;
     }
     for (int i = 0; i < M; ++i) {
@@ -133,15 +133,23 @@ void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
         for (int j = 0; j < N; ++j) row[j] = accumulate ? row[j] + bias[j] : bias[j];
     }
     sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, 1.0f, C, ldc);
+    if (relu == nullptr) return;
+    for (int i = 0; i < M; ++i) {
+        const float* row = C + static_cast<int64_t>(i) * ldc;
+        float* out = relu + static_cast<int64_t>(i) * ldc;
+        for (int j = 0; j < N; ++j) out[j] = row[j] > 0.0f ? row[j] : 0.0f;
+    }
 }
 
 void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K, const float* A,
-                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc) {
+                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc,
+                         float* relu) {
     split_gemm(ctx, M, N, [&](int m0, int m1, int n0, int n1) {
         const float* a = trans_a ? A + m0 : A + static_cast<int64_t>(m0) * lda;
         const float* b = trans_b ? B + static_cast<int64_t>(n0) * ldb : B + n0;
-        sgemm_bias(trans_a, trans_b, m1 - m0, n1 - n0, K, a, lda, b, ldb, bias + n0, accumulate,
-                   C + static_cast<int64_t>(m0) * ldc + n0, ldc);
+        const int64_t at = static_cast<int64_t>(m0) * ldc + n0;
+        sgemm_bias(trans_a, trans_b, m1 - m0, n1 - n0, K, a, lda, b, ldb, bias + n0, accumulate, C + at, ldc,
+                   relu ? relu + at : nullptr);
     });
 }
 
@@ -153,6 +161,13 @@ void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N
         sgemm(trans_a, trans_b, m1 - m0, n1 - n0, K, a, lda, b, ldb, beta, C + static_cast<int64_t>(m0) * ldc + n0,
               ldc);
     });
+}
+
+// Rows m0..m1 of part `part` of an M-row split: multiples of 8 rows, so that blocks line up
+// with the kernels' register tiles; the last part takes the rest.
+static void row_block(int M, int parts, int64_t part, int* m0, int* m1) {
+    *m0 = static_cast<int>((static_cast<int64_t>(M) * part / parts) & ~7);
+    *m1 = part + 1 == parts ? M : static_cast<int>((static_cast<int64_t>(M) * (part + 1) / parts) & ~7);
 }
 
 // The one place a GEMM is cut over threads: rows of C, or columns when M is small; part_fn(m0,
@@ -168,15 +183,29 @@ static void split_gemm(const Context& ctx, int M, int N, const std::function<voi
     ctx.threads().parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
         for (int64_t part = lo; part < hi; ++part) {
             if (split_rows) {
-                // Multiples of 8 rows, so that blocks line up with the kernels' register tiles.
-                const int m0 = static_cast<int>((static_cast<int64_t>(M) * part / parts) & ~7);
-                const int m1 = part + 1 == parts ? M : static_cast<int>((static_cast<int64_t>(M) * (part + 1) / parts) & ~7);
+                int m0, m1;
+                row_block(M, parts, part, &m0, &m1);
                 if (m1 > m0) part_fn(m0, m1, 0, N);
             } else {
                 const int n0 = static_cast<int>(static_cast<int64_t>(N) * part / parts);
                 const int n1 = static_cast<int>(static_cast<int64_t>(N) * (part + 1) / parts);
                 if (n1 > n0) part_fn(0, M, n0, n1);
             }
+        }
+    });
+}
+
+void split_gemm_rows(const Context& ctx, int M, const std::function<void(int, int)>& part_fn) {
+    const int parts = ctx.threads().threads();
+    if (parts == 1 || M < parts * 8) {
+        part_fn(0, M);
+        return;
+    }
+    ctx.threads().parallel_for(0, parts, [&](int64_t lo, int64_t hi) {
+        for (int64_t part = lo; part < hi; ++part) {
+            int m0, m1;
+            row_block(M, parts, part, &m0, &m1);
+            if (m1 > m0) part_fn(m0, m1);
         }
     });
 }

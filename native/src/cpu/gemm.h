@@ -11,6 +11,7 @@
 // which is the CPU backend's only source of threads (any BLAS is kept single-threaded).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "ops.h"
@@ -30,11 +31,19 @@ void parallel_sgemm(const Context& ctx, bool trans_a, bool trans_b, int M, int N
 // C (M x N) = A' . B' + bias (a row vector, N), or C += bias + A' . B' when accumulate: the
 // convolutions' "bias, then GEMM onto it" in one pass over C where the kernel can (AVX-512: the
 // bias joins the first K block's store, the same additions in the same order, the same bits),
-// else as two steps. Single-threaded, and split over the context's threads like parallel_sgemm.
+// else as two steps. relu (nullable, leading dimension ldc): the ReLU that follows the
+// convolution, max(C, 0), written there (relu == C: in place of C) by the last K block's
+// store, or as a pass after the GEMM: the same bits either way. Single-threaded, and split over
+// the context's threads like parallel_sgemm.
 void sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
-                int ldb, const float* bias, bool accumulate, float* C, int ldc);
+                int ldb, const float* bias, bool accumulate, float* C, int ldc, float* relu);
 void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, int N, int K, const float* A,
-                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc);
+                         int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc,
+                         float* relu);
+
+// Calls part_fn(m0, m1) for one block of rows of an M-row product per thread, the blocks of
+// parallel_sgemm's row split (for ops that do more than a GEMM on their rows).
+void split_gemm_rows(const Context& ctx, int M, const std::function<void(int, int)>& part_fn);
 
 // y (N) = A^T . x for A (M x N) row-major: the bias gradient (x = ones), through the BLAS when
 // there is one (its summation order is what the oracle tests were measured with).
@@ -49,9 +58,9 @@ std::string gemm_description();
 // The kernels themselves, for tests: same contract as sgemm.
 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                   const float* B, int ldb, float beta, float* C, int ldc);
-// The same with a bias row fused (bias null: none); beta 0 or 1.
+// The same with a bias row and a ReLU fused (either null: none); beta 0 or 1.
 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
-                       const float* B, int ldb, float beta, float* C, int ldc, const float* bias);
+                       const float* B, int ldb, float beta, float* C, int ldc, const float* bias, float* relu);
 void sgemm_fallback(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                     const float* B, int ldb, float beta, float* C, int ldc);
 

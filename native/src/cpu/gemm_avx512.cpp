@@ -30,31 +30,39 @@ const int kKc = 256;   // K block (128 when A is transposed: a 128 x 64 block of
 
 #define PCNN_AVX512 __attribute__((target("avx512f")))
 
-// Packs the kMr x kc sliver of A' starting at a (element (r, k) at a[r * a_rs + k * a_ks]) as
-// ap[k * kMr + r], rows past `rows` zero: the kernel then broadcasts from one moving pointer.
-PCNN_AVX512 void pack_a(int rows, int tile_rows, int kc, const float* a, int64_t a_rs, int64_t a_ks,
-                        float* ap) {
-    if (a_rs == 1) {
-        // A^T: the sliver's values of one k are adjacent; one masked load and store per k
-        // (a scalar loop here cost as much as the FMAs it feeds).
-        // Each k is a different row of A (a new cache line), a stride the hardware prefetcher
-        // does not follow far enough: prefetch the same lines of the next K block (measured:
-        // 139 -> 163 GFLOP/s on a 320 x 64 x 25088 weight gradient). Prefetches never fault.
-        const __mmask16 load = static_cast<__mmask16>((1u << rows) - 1);
-        const __mmask16 store = static_cast<__mmask16>((1u << tile_rows) - 1);
-        for (int k = 0; k < kc; ++k) {
-            _mm_prefetch(reinterpret_cast<const char*>(a + (k + kc) * a_ks), _MM_HINT_T1);
-            _mm512_mask_storeu_ps(ap + k * tile_rows, store, _mm512_maskz_loadu_ps(load, a + k * a_ks));
+// Packs a K block of A^T for all M rows at once, tile by tile: tile t (rows t * tile_rows ..)
+// goes to ap + t * tile_rows * kc as ap[k * tile_rows + r], rows past M zero, so the kernel
+// broadcasts from one moving pointer. a points at A^T's (0, k0): row k of the block is M
+// adjacent floats at a + k * lda. Reading each row once, in order, is why the whole panel is
+// packed: a sliver of 6 or 12 rows takes 24 or 48 bytes of each of kc cache lines, and packing
+// sliver by sliver read the weight gradient's col (32 MB at batch 32) once per tile, 53 times.
+PCNN_AVX512 void pack_a_transposed(int M, int tile_rows, int kc, const float* a, int64_t lda, float* ap) {
+    const int tiles = (M + tile_rows - 1) / tile_rows;
+    const __mmask16 store = static_cast<__mmask16>((1u << tile_rows) - 1);
+    for (int k = 0; k < kc; ++k) {
+        const float* row = a + k * lda;
+        for (int t = 0; t < tiles; ++t) {
+            const int i0 = t * tile_rows;
+            const int rows = std::min(tile_rows, M - i0);
+            const __mmask16 load = static_cast<__mmask16>((1u << rows) - 1);
+            _mm512_mask_storeu_ps(ap + (static_cast<int64_t>(t) * kc + k) * tile_rows, store,
+                                  _mm512_maskz_loadu_ps(load, row + i0));
         }
+    }
+}
+
+// The last K block's store with a ReLU fused: relu == c stores max(v, 0) in place of v; another
+// buffer (same leading dimension) gets max(v, 0) beside v. max(v, 0) is max_ps(v, 0), which
+// gives 0 for NaN and -0 as the separate pass (v > 0 ? v : 0) does: the same bits.
+PCNN_AVX512 inline void store_tile(float* c, float* relu, __m512 v, __mmask16 m) {
+    if (relu == nullptr) {
+        _mm512_mask_storeu_ps(c, m, v);
         return;
     }
-    for (int k = 0; k < kc; ++k) {
-        const float* src = a + k * a_ks;
-        float* dst = ap + k * tile_rows;
-        int r = 0;
-        for (; r < rows; ++r) dst[r] = src[r * a_rs];
-        for (; r < tile_rows; ++r) dst[r] = 0.0f;
-    }
+    // maskz with every lane: _mm512_max_ps passes GCC 12 an undefined vector it warns about.
+    const __m512 r = _mm512_maskz_max_ps(0xFFFF, v, _mm512_setzero_ps());
+    if (relu != c) _mm512_mask_storeu_ps(c, m, v);
+    _mm512_mask_storeu_ps(relu, m, r);
 }
 
 // What a register of sums becomes in C: the sums (C = A'B'), C + sums (a later K block, or beta
@@ -76,7 +84,8 @@ PCNN_AVX512 inline __m512 store_value(__m512 sums, const float* c, const float* 
 // K step from 24 FMAs to 4. Every element still sums its products in the same order.
 template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
-                                   float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias) {
+                                   float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias,
+                                   float* relu) {
     __mmask16 m[4];
     for (int q = 0; q < 4; ++q) {
         const int left = cols - 16 * q;
@@ -115,7 +124,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
     {                                                                                   \
         float* cq = c + R * ldc + 16 * Q;                                               \
         c##R##Q = store_value(c##R##Q, cq, bias ? bias + 16 * Q : nullptr, m[Q], accumulate); \
-        _mm512_mask_storeu_ps(cq, m[Q], c##R##Q);                                       \
+        store_tile(cq, relu ? relu + R * ldc + 16 * Q : nullptr, c##R##Q, m[Q]);        \
     }
 #define PCNN_STORE(R) \
     if (R < rows) { PCNN_STORE1(R, 0) PCNN_STORE1(R, 1) PCNN_STORE1(R, 2) PCNN_STORE1(R, 3) }
@@ -131,7 +140,8 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
 // an array GCC kept them in memory.
 template <bool Packed, int Rows>
 PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
-                              float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias) {
+                              float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias,
+                              float* relu) {
     const float* ar[kMr];
     for (int r = 0; r < kMr; ++r) ar[r] = Packed ? ap + r : ap + (r < rows ? r : 0) * a_rs;
     const int64_t step = Packed ? kMr : 1;
@@ -161,8 +171,9 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
         float* cr = c + R * ldc;                                                       \
         c##R##a = store_value(c##R##a, cr, bias, m0, accumulate);                      \
         c##R##b = store_value(c##R##b, cr + 16, bias ? bias + 16 : nullptr, m1, accumulate); \
-        _mm512_mask_storeu_ps(cr, m0, c##R##a);                                        \
-        _mm512_mask_storeu_ps(cr + 16, m1, c##R##b);                                   \
+        float* rr = relu ? relu + R * ldc : nullptr;                                   \
+        store_tile(cr, rr, c##R##a, m0);                                               \
+        store_tile(cr + 16, rr ? rr + 16 : nullptr, c##R##b, m1);                      \
     }
     PCNN_STORE(0) PCNN_STORE(1) PCNN_STORE(2) PCNN_STORE(3) PCNN_STORE(4) PCNN_STORE(5)
     PCNN_STORE(6) PCNN_STORE(7) PCNN_STORE(8) PCNN_STORE(9) PCNN_STORE(10) PCNN_STORE(11)
@@ -170,7 +181,7 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
 }
 
 using KernelFn = void (*)(int, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, bool,
-                          const float*);
+                          const float*, float*);
 
 // The kernel of each live-row count: index rows - 1.
 template <bool Packed>
@@ -193,7 +204,8 @@ KernelFn narrow_kernel(int rows) {
 }  // namespace
 
 PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
-                                   const float* B, int ldb, float beta, float* C, int ldc, const float* bias) {
+                                   const float* B, int ldb, float beta, float* C, int ldc, const float* bias,
+                                   float* relu) {
     // A'(i, k) = A[i * a_rs + k * a_ks]
     const int64_t a_rs = trans_a ? 1 : lda, a_ks = trans_a ? lda : 1;
     // B' must be row-major K x N for the kernel: B^T is transposed into a per-thread buffer
@@ -217,29 +229,32 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
                 } else if (bias) {
                     row[j] += bias[j];
                 }
+                if (relu) relu[static_cast<int64_t>(i) * ldc + j] = row[j] > 0.0f ? row[j] : 0.0f;
             }
         }
         return;
     }
+    // A^T's panel of one K block, packed (pack_a_transposed); A itself is read in place.
     static thread_local std::vector<float> packed_a;
-    packed_a.resize(static_cast<size_t>(kKc) * kMr);
+    if (trans_a) packed_a.resize(static_cast<size_t>(kKc) * ((M + kMr - 1) / kMr * kMr + 6));
     const int k_block = trans_a ? kKc / 2 : kKc;
     if (N >= 64) {
         for (int k0 = 0; k0 < K; k0 += k_block) {
             const int kc = std::min(k_block, K - k0);
             const bool accumulate = k0 > 0 || beta != 0.0f;
+            const bool last = k0 + kc == K;
+            if (trans_a) pack_a_transposed(M, 6, kc, A + k0 * a_ks, a_ks, packed_a.data());
             for (int i0 = 0; i0 < M; i0 += 6) {
                 const int rows = std::min(6, M - i0);
                 const float* a = A + i0 * a_rs + k0 * a_ks;
-                // A^T: its sliver is 6 adjacent floats per k, cheap to pack; A: read in place.
-                if (trans_a) pack_a(rows, 6, kc, a, a_rs, a_ks, packed_a.data());
                 const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
-                const float* a_tile = trans_a ? packed_a.data() : a;
+                const float* a_tile = trans_a ? packed_a.data() + static_cast<int64_t>(i0) * kc : a;
                 for (int j0 = 0; j0 < N; j0 += 64) {
                     const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                     float* c = C + static_cast<int64_t>(i0) * ldc + j0;
                     kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate,
-                           bias != nullptr && k0 == 0 ? bias + j0 : nullptr);
+                           bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
+                           relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
                 }
             }
         }
@@ -248,18 +263,19 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
     for (int k0 = 0; k0 < K; k0 += k_block) {
         const int kc = std::min(k_block, K - k0);
         const bool accumulate = k0 > 0 || beta != 0.0f;
+        const bool last = k0 + kc == K;
+        if (trans_a) pack_a_transposed(M, kMr, kc, A + k0 * a_ks, a_ks, packed_a.data());
         for (int i0 = 0; i0 < M; i0 += kMr) {
             const int rows = std::min(kMr, M - i0);
             const float* a = A + i0 * a_rs + k0 * a_ks;
-            // A^T: its sliver is 12 consecutive floats per k, cheap to pack; A: read in place.
-            if (trans_a) pack_a(rows, kMr, kc, a, a_rs, a_ks, packed_a.data());
             const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
-            const float* a_tile = trans_a ? packed_a.data() : a;
+            const float* a_tile = trans_a ? packed_a.data() + static_cast<int64_t>(i0) * kc : a;
             for (int j0 = 0; j0 < N; j0 += kNr) {
                 const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                 float* c = C + static_cast<int64_t>(i0) * ldc + j0;
                 kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate,
-                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr);
+                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
+                       relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
             }
         }
     }
@@ -267,7 +283,7 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
 
 PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                               const float* B, int ldb, float beta, float* C, int ldc) {
-    sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, nullptr);
+    sgemm_avx512_bias(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, nullptr, nullptr);
 }
 
 }  // namespace cpu

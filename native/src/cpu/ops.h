@@ -32,7 +32,7 @@ struct Context {
 // ---- masked_conv.cpp ----
 void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
                          const float* bias, const float* in, float* out, Shape s, bool accumulate,
-                         float* col);
+                         float* col, float* relu_out);
 void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
                           const float* in, const float* dout, float* din, bool din_accumulate,
                           float* dweight, float* dbias, Shape s, float* col, const float* ones);
@@ -41,7 +41,7 @@ void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int
 
 // ---- conv1x1.cpp ----
 void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
-                     const float* bias, const float* in, float* out, Shape s, bool accumulate);
+                     const float* bias, const float* in, float* out, Shape s, bool accumulate, float* relu_out);
 void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
                       const float* in, const float* dout, float* din, bool din_accumulate,
                       float* dweight, float* dbias, Shape s, const float* ones);

@@ -125,7 +125,7 @@ void Graph::add_conv(const std::string& name, int input, int output, const MaskS
     w.shape = {conv.out_channels, conv.in_channels, mask.kh, mask.kw};
     w.layout = TensorInfo::PackedConvWeight;
     w.conv = n.conv;
-    w.offset = param_floats;
+    w.offset = next_param_offset();
     w.size = conv.weight_size();
     w.init_bound = bound;
     w.init_stream = stream;
@@ -134,7 +134,7 @@ void Graph::add_conv(const std::string& name, int input, int output, const MaskS
     TensorInfo b;
     b.name = name + ".bias";
     b.shape = {conv.out_channels};
-    b.offset = param_floats;
+    b.offset = next_param_offset();
     b.size = conv.out_channels;
     b.init_bound = bound;
     b.init_stream = stream;
@@ -152,7 +152,7 @@ int Graph::add_tensor(const std::string& name, const std::vector<int64_t>& shape
     TensorInfo t;
     t.name = name;
     t.shape = shape;
-    t.offset = param_floats;
+    t.offset = next_param_offset();
     t.size = t.dense_size();
     t.init_bound = init_bound;
     // Streams above every conv's: a dense tensor's draws never coincide with a weight's.
@@ -181,6 +181,17 @@ void Graph::add_loss(Op loss, int logits) {
     n.input = logits;
     nodes.push_back(n);
     logits_buffer = logits;
+}
+
+int64_t Graph::next_param_offset() {
+    param_floats = (param_floats + 15) / 16 * 16;
+    return param_floats;
+}
+
+int Graph::fused_relu(size_t k) const {
+    if (k + 1 >= nodes.size() || nodes[k].conv < 0) return -1;
+    const Node& next = nodes[k + 1];
+    return next.op == Op::Relu && next.input == nodes[k].output ? static_cast<int>(k + 1) : -1;
 }
 
 double Graph::forward_flops_per_position() const {

@@ -137,6 +137,15 @@ struct Graph {
     void add_loss(Op loss, int logits);
 
     const MaskedConv& conv_of(const Node& n) const { return convs[n.conv]; }
+    // Where the next parameter tensor starts: param_floats rounded up to 16 floats, so every
+    // tensor is 64-byte aligned (a weight row of rgb-32's 120 channels would otherwise start
+    // mid cache line, and every vector load of it would straddle two); the gaps stay zero.
+    int64_t next_param_offset();
+    // The ReLU a convolution's forward can store with its result: the node right after conv
+    // node k, if it is a ReLU of k's output (in place or into another buffer); -1 if none.
+    // Backends fuse it (one pass over the output instead of two); the backward pass and the
+    // cached sampler still see two nodes.
+    int fused_relu(size_t k) const;
     // Forward FLOPs per image position (live multiply-adds x 2), and per training position
     // (forward, weight gradient, and input gradient of every conv whose input needs one).
     double forward_flops_per_position() const;
