@@ -196,6 +196,28 @@ static void check_gemm() {
                 EXPECT(beside == two_steps && relu_beside == relu_pass && in_place == relu_pass,
                        "fused ReLU GEMM differs (M=%d N=%d accumulate %d)", M, N, accumulate);
             }
+    // A weight gradient with A^T's rows from a source (row by row, as a masked convolution
+    // gathers them) gives the bits of the stored A^T, on the active kernel and split over threads.
+    struct StoredRows final : cpu::TransposedRows {
+        const float* a;
+        int m;
+        const float* row(int64_t k, int i0, int i1, float* scratch) const override {
+            std::copy(a + k * m + i0, a + k * m + i1, scratch);  // through scratch, as a gather writes
+            return scratch;
+        }
+    };
+    for (int M : {3, 40, 130})
+        for (int N : {20, 64, 70}) {
+            const int K = 300;
+            const Floats A = uniform(static_cast<size_t>(K) * M, -1, 1), B = uniform(static_cast<size_t>(K) * N, -1, 1);
+            Floats stored(static_cast<size_t>(M) * N), from_rows(stored.size(), 5.0f), scratch(static_cast<size_t>(K) * M);
+            StoredRows rows;
+            rows.a = A.data();
+            rows.m = M;
+            cpu::parallel_sgemm(bias_ctx, true, false, M, N, K, A.data(), M, B.data(), N, 0.0f, stored.data(), N);
+            cpu::parallel_sgemm_rows_tn(bias_ctx, M, N, K, rows, B.data(), N, from_rows.data(), N, scratch.data());
+            EXPECT(stored == from_rows, "GEMM from A^T rows differs from the stored A^T (M=%d N=%d)", M, N);
+        }
     std::printf("active gemm: %s\n", cpu::gemm_description().c_str());
     // The threaded split (rows, or columns when M is small) gives the single call's result.
     pixelcnn::ThreadPool pool(3);

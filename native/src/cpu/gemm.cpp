@@ -22,6 +22,9 @@ void sgemm_avx512_bias(bool, bool, int, int, int, const float*, int, const float
                        const float*, float*) {
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
+void sgemm_avx512_rows_tn(int, int, int, const TransposedRows&, int, const float*, int, float*, int) {
+    PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
+}
 #endif
 
 bool gemm_available(GemmKernel kernel) {
@@ -192,6 +195,24 @@ static void split_gemm(const Context& ctx, int M, int N, const std::function<voi
                 if (n1 > n0) part_fn(0, M, n0, n1);
             }
         }
+    });
+}
+
+void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const TransposedRows& rows, const float* B,
+                            int ldb, float* C, int ldc, float* scratch) {
+    if (active_gemm() != GemmKernel::Avx512) {
+        ctx.threads().parallel_for(0, K, [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k) {
+                float* dst = scratch + k * M;
+                const float* src = rows.row(k, 0, M, dst);
+                if (src != dst) std::copy(src, src + M, dst);
+            }
+        }, 64);
+        parallel_sgemm(ctx, true, false, M, N, K, scratch, M, B, ldb, 0.0f, C, ldc);
+        return;
+    }
+    split_gemm(ctx, M, N, [&](int m0, int m1, int n0, int n1) {
+        sgemm_avx512_rows_tn(m1 - m0, n1 - n0, K, rows, m0, B + n0, ldb, C + static_cast<int64_t>(m0) * ldc + n0, ldc);
     });
 }
 

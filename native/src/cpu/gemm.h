@@ -41,6 +41,21 @@ void parallel_sgemm_bias(const Context& ctx, bool trans_a, bool trans_b, int M, 
                          int lda, const float* B, int ldb, const float* bias, bool accumulate, float* C, int ldc,
                          float* relu);
 
+// A^T given one row at a time, for a weight gradient whose A^T is not stored (a masked
+// convolution's gathered taps): row(k, i0, i1, scratch) returns p with p[i - i0] = A^T(i, k)
+// for i0 <= i < i1, written into scratch (room for i1 - i0 floats) or pointing into memory.
+struct TransposedRows {
+    virtual ~TransposedRows() = default;
+    virtual const float* row(int64_t k, int i0, int i1, float* scratch) const = 0;
+};
+// C (M x N) = A^T . B, A^T's K rows from `rows` (M floats each), B (K x N) row-major, C
+// overwritten; split over the context's threads like parallel_sgemm, with the same bits as
+// parallel_sgemm(trans_a) on the stored A. The AVX-512 kernel packs each row straight from the
+// source (no K x M matrix is written); other kernels get the rows written into scratch (K x M
+// floats) first.
+void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const TransposedRows& rows, const float* B,
+                            int ldb, float* C, int ldc, float* scratch);
+
 // Calls part_fn(m0, m1) for one block of rows of an M-row product per thread, the blocks of
 // parallel_sgemm's row split (for ops that do more than a GEMM on their rows).
 void split_gemm_rows(const Context& ctx, int M, const std::function<void(int, int)>& part_fn);
@@ -61,6 +76,9 @@ void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* 
 // The same with a bias row and a ReLU fused (either null: none); beta 0 or 1.
 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                        const float* B, int ldb, float beta, float* C, int ldc, const float* bias, float* relu);
+// C (M x N) = A^T . B with A^T's rows row0 .. row0 + M of `rows` (beta 0).
+void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows& rows, int row0, const float* B, int ldb,
+                          float* C, int ldc);
 void sgemm_fallback(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                     const float* B, int ldb, float beta, float* C, int ldc);
 

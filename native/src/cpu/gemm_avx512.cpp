@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "gemm.h"
+
 namespace pixelcnn {
 namespace cpu {
 
@@ -31,22 +33,37 @@ const int kKc = 256;   // K block (128 when A is transposed: a 128 x 64 block of
 #define PCNN_AVX512 __attribute__((target("avx512f")))
 
 // Packs a K block of A^T for all M rows at once, tile by tile: tile t (rows t * tile_rows ..)
-// goes to ap + t * tile_rows * kc as ap[k * tile_rows + r], rows past M zero, so the kernel
-// broadcasts from one moving pointer. a points at A^T's (0, k0): row k of the block is M
-// adjacent floats at a + k * lda. Reading each row once, in order, is why the whole panel is
-// packed: a sliver of 6 or 12 rows takes 24 or 48 bytes of each of kc cache lines, and packing
-// sliver by sliver read the weight gradient's col (32 MB at batch 32) once per tile, 53 times.
-PCNN_AVX512 void pack_a_transposed(int M, int tile_rows, int kc, const float* a, int64_t lda, float* ap) {
+// goes to ap + t * packed_tile_floats(tile_rows, kc) as ap[k * tile_rows + r], rows past M
+// zero, so the kernel broadcasts from one moving pointer. row_of(k) gives row k of the block
+// (M adjacent floats). Reading each row once, in order, is why the whole panel is packed: a
+// sliver of 6 or 12 rows takes 24 or 48 bytes of each of kc cache lines, and packing sliver
+// by sliver read the weight gradient's col (32 MB at batch 32) once per tile, 53 times. It is
+// also why the rows can come from a TransposedRows source that gathers them from the
+// convolution's input, so that no col is written at all. The stores are 8 or 16 floats: the
+// extra floats land in the next k's slot, written next, or in the tile's padding.
+inline int64_t packed_tile_floats(int tile_rows, int kc) {
+    return static_cast<int64_t>(tile_rows) * kc + (tile_rows == 6 ? 2 : 4);
+}
+
+template <typename RowOf>
+PCNN_AVX512 void pack_a_transposed(int M, int tile_rows, int kc, RowOf row_of, float* ap) {
     const int tiles = (M + tile_rows - 1) / tile_rows;
-    const __mmask16 store = static_cast<__mmask16>((1u << tile_rows) - 1);
+    const int width = tile_rows == 6 ? 8 : 16;  // floats one store writes
+    const int64_t tile_floats = packed_tile_floats(tile_rows, kc);
     for (int k = 0; k < kc; ++k) {
-        const float* row = a + k * lda;
-        for (int t = 0; t < tiles; ++t) {
+        const float* row = row_of(k);
+        float* dst = ap + static_cast<int64_t>(k) * tile_rows;
+        for (int t = 0; t < tiles; ++t, dst += tile_floats) {
             const int i0 = t * tile_rows;
-            const int rows = std::min(tile_rows, M - i0);
-            const __mmask16 load = static_cast<__mmask16>((1u << rows) - 1);
-            _mm512_mask_storeu_ps(ap + (static_cast<int64_t>(t) * kc + k) * tile_rows, store,
-                                  _mm512_maskz_loadu_ps(load, row + i0));
+            // The tile's rows, and past them whatever the row has up to the vector's width;
+            // at the end of the row a masked load, zero past the tile's last row.
+            const bool whole = i0 + width <= M;
+            const __mmask16 load = static_cast<__mmask16>((1u << std::min(tile_rows, M - i0)) - 1);
+            if (width == 8) {
+                _mm512_mask_storeu_ps(dst, 0xFF, _mm512_maskz_loadu_ps(whole ? 0xFF : load, row + i0));
+            } else {
+                _mm512_storeu_ps(dst, whole ? _mm512_loadu_ps(row + i0) : _mm512_maskz_loadu_ps(load, row + i0));
+            }
         }
     }
 }
@@ -201,6 +218,76 @@ KernelFn narrow_kernel(int rows) {
     return table[rows - 1];
 }
 
+
+// The blocked GEMM over a row-major K x N B' (bp, ldbp). A' is A read in place (a_rs, a_ks)
+// or, with trans_a, packed per K block by pack(k0, kc, tile_rows, ap).
+template <typename PackA>
+PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, int64_t a_rs, int64_t a_ks, PackA pack,
+                             const float* bp, int64_t ldbp, float beta, float* C, int ldc, const float* bias,
+                             float* relu) {
+    if (K == 0) {
+        for (int i = 0; i < M; ++i) {
+            float* row = C + static_cast<int64_t>(i) * ldc;
+            for (int j = 0; j < N; ++j) {
+                if (beta == 0.0f) {
+                    row[j] = bias ? bias[j] : 0.0f;
+                } else if (bias) {
+                    row[j] += bias[j];
+                }
+                if (relu) relu[static_cast<int64_t>(i) * ldc + j] = row[j] > 0.0f ? row[j] : 0.0f;
+            }
+        }
+        return;
+    }
+    // A^T's panel of one K block, packed (pack_a_transposed); A itself is read in place.
+    static thread_local std::vector<float> packed_a;
+    if (trans_a)
+        packed_a.resize(static_cast<size_t>(std::max((M + 5) / 6 * packed_tile_floats(6, kKc),
+                                                     (M + kMr - 1) / kMr * packed_tile_floats(kMr, kKc))));
+    const int k_block = trans_a ? kKc / 2 : kKc;
+    if (N >= 64) {
+        for (int k0 = 0; k0 < K; k0 += k_block) {
+            const int kc = std::min(k_block, K - k0);
+            const bool accumulate = k0 > 0 || beta != 0.0f;
+            const bool last = k0 + kc == K;
+            if (trans_a) pack(k0, kc, 6, packed_a.data());
+            for (int i0 = 0; i0 < M; i0 += 6) {
+                const int rows = std::min(6, M - i0);
+                const float* a = A + i0 * a_rs + k0 * a_ks;
+                const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
+                const float* a_tile = trans_a ? packed_a.data() + i0 / 6 * packed_tile_floats(6, kc) : a;
+                for (int j0 = 0; j0 < N; j0 += 64) {
+                    const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
+                    float* c = C + static_cast<int64_t>(i0) * ldc + j0;
+                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate,
+                           bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
+                           relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
+                }
+            }
+        }
+        return;
+    }
+    for (int k0 = 0; k0 < K; k0 += k_block) {
+        const int kc = std::min(k_block, K - k0);
+        const bool accumulate = k0 > 0 || beta != 0.0f;
+        const bool last = k0 + kc == K;
+        if (trans_a) pack(k0, kc, kMr, packed_a.data());
+        for (int i0 = 0; i0 < M; i0 += kMr) {
+            const int rows = std::min(kMr, M - i0);
+            const float* a = A + i0 * a_rs + k0 * a_ks;
+            const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
+            const float* a_tile = trans_a ? packed_a.data() + i0 / kMr * packed_tile_floats(kMr, kc) : a;
+            for (int j0 = 0; j0 < N; j0 += kNr) {
+                const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
+                float* c = C + static_cast<int64_t>(i0) * ldc + j0;
+                kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate,
+                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
+                       relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
@@ -220,65 +307,21 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
         bp = transposed.data();
         ldbp = N;
     }
-    if (K == 0) {
-        for (int i = 0; i < M; ++i) {
-            float* row = C + static_cast<int64_t>(i) * ldc;
-            for (int j = 0; j < N; ++j) {
-                if (beta == 0.0f) {
-                    row[j] = bias ? bias[j] : 0.0f;
-                } else if (bias) {
-                    row[j] += bias[j];
-                }
-                if (relu) relu[static_cast<int64_t>(i) * ldc + j] = row[j] > 0.0f ? row[j] : 0.0f;
-            }
-        }
-        return;
-    }
-    // A^T's panel of one K block, packed (pack_a_transposed); A itself is read in place.
-    static thread_local std::vector<float> packed_a;
-    if (trans_a) packed_a.resize(static_cast<size_t>(kKc) * ((M + kMr - 1) / kMr * kMr + 6));
-    const int k_block = trans_a ? kKc / 2 : kKc;
-    if (N >= 64) {
-        for (int k0 = 0; k0 < K; k0 += k_block) {
-            const int kc = std::min(k_block, K - k0);
-            const bool accumulate = k0 > 0 || beta != 0.0f;
-            const bool last = k0 + kc == K;
-            if (trans_a) pack_a_transposed(M, 6, kc, A + k0 * a_ks, a_ks, packed_a.data());
-            for (int i0 = 0; i0 < M; i0 += 6) {
-                const int rows = std::min(6, M - i0);
-                const float* a = A + i0 * a_rs + k0 * a_ks;
-                const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
-                const float* a_tile = trans_a ? packed_a.data() + static_cast<int64_t>(i0) * kc : a;
-                for (int j0 = 0; j0 < N; j0 += 64) {
-                    const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
-                    float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate,
-                           bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
-                           relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
-                }
-            }
-        }
-        return;
-    }
-    for (int k0 = 0; k0 < K; k0 += k_block) {
-        const int kc = std::min(k_block, K - k0);
-        const bool accumulate = k0 > 0 || beta != 0.0f;
-        const bool last = k0 + kc == K;
-        if (trans_a) pack_a_transposed(M, kMr, kc, A + k0 * a_ks, a_ks, packed_a.data());
-        for (int i0 = 0; i0 < M; i0 += kMr) {
-            const int rows = std::min(kMr, M - i0);
-            const float* a = A + i0 * a_rs + k0 * a_ks;
-            const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
-            const float* a_tile = trans_a ? packed_a.data() + static_cast<int64_t>(i0) * kc : a;
-            for (int j0 = 0; j0 < N; j0 += kNr) {
-                const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
-                float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(kNr, N - j0), accumulate,
-                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
-                       relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
-            }
-        }
-    }
+    const auto pack = [&](int k0, int kc, int tile_rows, float* ap) {
+        pack_a_transposed(M, tile_rows, kc, [&](int k) { return A + (k0 + k) * a_ks; }, ap);
+    };
+    gemm_blocks(trans_a, M, N, K, A, a_rs, a_ks, pack, bp, ldbp, beta, C, ldc, bias, relu);
+}
+
+PCNN_AVX512 void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows& rows, int row0, const float* B,
+                                      int ldb, float* C, int ldc) {
+    static thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(M) + 16);
+    const auto pack = [&](int k0, int kc, int tile_rows, float* ap) {
+        pack_a_transposed(M, tile_rows, kc, [&](int k) { return rows.row(k0 + k, row0, row0 + M, scratch.data()); },
+                          ap);
+    };
+    gemm_blocks(true, M, N, K, nullptr, 1, 0, pack, B, ldb, 0.0f, C, ldc, nullptr, nullptr);
 }
 
 PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,

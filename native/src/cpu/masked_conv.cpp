@@ -1,8 +1,11 @@
 // The k x k masked convolution: an im2col over live taps only (a 7x7 type A kernel gathers 24
-// of its 49 taps), then one GEMM with the packed weight; the backward pass is the two GEMMs of
+// of its 49 taps), then a GEMM with the packed weight; the backward pass is the two GEMMs of
 // the weight and input gradients and a scatter of the gathered gradient back to the input.
+// The forward gather and the input gradient's scatter run block by block beside their GEMM,
+// so col goes through each thread's L2 instead of out to memory and back.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "gemm.h"
 #include "ops.h"
@@ -38,37 +41,52 @@ void gather_rows(const net::MaskedConv& conv, const float* in, float* col, Shape
     }
 }
 
-// The whole col (P, taps*IC), over the context's threads.
-void gather_live_taps(const Context& ctx, const net::MaskedConv& conv, const float* in, float* col, Shape s) {
-    ctx.threads().parallel_for(0, s.positions(), [&](int64_t lo, int64_t hi) { gather_rows(conv, in, col, s, lo, hi); },
-                               s.width);
-}
+// col's rows without col: row p of col^T's transpose, i.e. position p's gathered taps, entries
+// i0..i1 (entry i is channel i % IC of tap i / IC), for the weight gradient col^T . dout.
+struct GatheredTaps final : TransposedRows {
+    const net::MaskedConv& conv;
+    const float* in;
+    Shape s;
+    GatheredTaps(const net::MaskedConv& c, const float* input, Shape shape) : conv(c), in(input), s(shape) {}
 
-// din (P, IC) (+)= dcol scattered back: output p's tap t came from input p + offset(t). Walks
-// dcol in order (each row read once, whole) and adds into the few input rows around p, which
-// stay in cache; images are split across threads, and no tap crosses an image, so threads never
-// write the same row.
-void scatter_live_taps(const Context& ctx, const net::MaskedConv& conv, const float* dcol, float* din,
-                       bool accumulate, Shape s) {
+    const float* row(int64_t p, int i0, int i1, float* scratch) const override {
+        const int ic = conv.in_channels;
+        const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+        const int64_t n = p / plane;
+        const int y = static_cast<int>(p % plane / s.width), x = static_cast<int>(p % s.width);
+        for (int t = i0 / ic; t * ic < i1; ++t) {
+            const int c0 = std::max(i0, t * ic) - t * ic, c1 = std::min(i1, (t + 1) * ic) - t * ic;
+            float* dst = scratch + t * ic + c0 - i0;
+            const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
+            if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) {
+                std::memset(dst, 0, sizeof(float) * (c1 - c0));
+            } else {
+                std::memcpy(dst, in + ((n * s.height + sy) * s.width + sx) * ic + c0, sizeof(float) * (c1 - c0));
+            }
+        }
+        return scratch;
+    }
+};
+
+// din (P, IC) += dcol rows p0..p1 scattered back: output p's tap t came from input p +
+// offset(t). Walks dcol in order (each row read once, whole) and adds into the few input rows
+// around p, which stay in cache. Single-threaded; the rows p0..p1 write only inside their own
+// images, so callers give threads whole images and never write the same row twice at once.
+void scatter_rows(const net::MaskedConv& conv, const float* dcol, float* din, Shape s, int64_t p0, int64_t p1) {
     const int ic = conv.in_channels;
     const int64_t k_total = conv.packed_rows();
     const int64_t plane = static_cast<int64_t>(s.height) * s.width;
-    ctx.threads().parallel_for(0, s.count, [&](int64_t lo, int64_t hi) {
-        if (!accumulate) std::memset(din + lo * plane * ic, 0, sizeof(float) * (hi - lo) * plane * ic);
-        for (int64_t n = lo; n < hi; ++n) {
-            for (int y = 0; y < s.height; ++y) {
-                for (int x = 0; x < s.width; ++x) {
-                    const float* src = dcol + ((n * s.height + y) * s.width + x) * k_total;
-                    for (int t = 0; t < conv.taps; ++t, src += ic) {
-                        const int iy = y + conv.tap_dy[t], ix = x + conv.tap_dx[t];
-                        if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
-                        float* dst = din + ((n * s.height + iy) * s.width + ix) * ic;
-                        for (int q = 0; q < ic; ++q) dst[q] += src[q];
-                    }
-                }
-            }
+    for (int64_t p = p0; p < p1; ++p) {
+        const int64_t n = p / plane;
+        const int y = static_cast<int>(p % plane / s.width), x = static_cast<int>(p % s.width);
+        const float* src = dcol + p * k_total;
+        for (int t = 0; t < conv.taps; ++t, src += ic) {
+            const int iy = y + conv.tap_dy[t], ix = x + conv.tap_dx[t];
+            if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
+            float* dst = din + ((n * s.height + iy) * s.width + ix) * ic;
+            for (int q = 0; q < ic; ++q) dst[q] += src[q];
         }
-    });
+    }
 }
 
 }  // namespace
@@ -99,13 +117,32 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
     const int oc = conv.out_channels;
     const int k_total = static_cast<int>(conv.packed_rows());
     sgemv_t(P, oc, dout, oc, ones, dbias);  // dbias = dout^T . 1
-    gather_live_taps(ctx, conv, in, col, s);
-    parallel_sgemm(ctx, true, false, k_total, oc, P, col, k_total, dout, oc, 0.0f, dweight, oc);  // col^T . dout
+    // dweight = col^T . dout, col's rows gathered as the GEMM packs them (col is scratch only
+    // where the GEMM kernel needs it stored).
+    parallel_sgemm_rows_tn(ctx, k_total, oc, P, GatheredTaps(conv, in, s), dout, oc, dweight, oc, col);
     conv.zero_masked_centre(dweight);  // masked pairs have no gradient
     if (din == nullptr) return;
-    // din = scatter(dout . weight^T), through col (the gathered input is no longer needed).
-    parallel_sgemm(ctx, false, true, P, k_total, oc, dout, oc, weight, oc, 0.0f, col, k_total);
-    scatter_live_taps(ctx, conv, col, din, din_accumulate, s);
+    // din = scatter(dout . weight^T), through col (the gathered input is no longer needed): each
+    // thread takes whole images (the scatter's rule) and, block by block, multiplies dout's rows
+    // into col and scatters them while they are in its L2. Rows are independent in the GEMM and
+    // each image's scatter adds in raster order as one pass would: the same bits.
+    const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+    const int64_t din_floats = plane * conv.in_channels;
+    // weight^T (OC x taps*IC), once: the GEMM would transpose it for every block.
+    static thread_local std::vector<float> weight_t;
+    weight_t.resize(static_cast<size_t>(oc) * k_total);
+    for (int k = 0; k < k_total; ++k)
+        for (int o = 0; o < oc; ++o) weight_t[static_cast<size_t>(o) * k_total + k] = weight[static_cast<int64_t>(k) * oc + o];
+    const float* wt = weight_t.data();
+    ctx.threads().parallel_for(0, s.count, [&](int64_t n0, int64_t n1) {
+        if (!din_accumulate) std::memset(din + n0 * din_floats, 0, sizeof(float) * (n1 - n0) * din_floats);
+        for (int64_t b0 = n0 * plane; b0 < n1 * plane; b0 += kGatherBlock) {
+            const int64_t b1 = std::min(n1 * plane, b0 + kGatherBlock);
+            sgemm(false, false, static_cast<int>(b1 - b0), k_total, oc, dout + b0 * oc, oc, wt, k_total, 0.0f,
+                  col + b0 * k_total, k_total);
+            scatter_rows(conv, col, din, s, b0, b1);
+        }
+    });
 }
 
 void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y, int x,
