@@ -1,11 +1,11 @@
-// Engine-only timings (no LibTorch) of the reference models fm-binary and fm-256:
+// Engine-only timings (no LibTorch) of the reference models fm-binary, fm-256 and rgb-32:
 //   train       training step at a batch size
 //   sample      cached sampling vs naive sampling vs one forward pass (the limit ratio)
 // Used for profiling (perf, callgrind) and on the GPU machine, which has no Java. The
 // side-by-side benchmark against LibTorch lives in the Java benchmark.
 //
-//   bench_engine sample [fm-binary|fm-256] [batch] [reps] [naive_rows]
-//   bench_engine train  [fm-binary|fm-256] [batch] [reps]
+//   bench_engine sample [fm-binary|fm-256|rgb-32] [batch] [reps] [naive_rows]
+//   bench_engine train  [fm-binary|fm-256|rgb-32] [batch] [reps]
 // Times are medians over reps after one warm-up; naive sampling is timed over naive_rows rows
 // (every row costs the same: width x channels full forward passes) and scaled to the image.
 #include <algorithm>
@@ -48,8 +48,15 @@ int main(int argc, char** argv) {
     if (model_name == "fm-256") {
         cfg.head = pixelcnn::HEAD_CATEGORICAL;
         cfg.levels = 256;
+    } else if (model_name == "rgb-32") {
+        cfg.head = pixelcnn::HEAD_CATEGORICAL;
+        cfg.levels = 256;
+        cfg.channels = 3;
+        cfg.height = cfg.width = 32;
+        cfg.hidden_channels = cfg.head_channels = 120;
+        cfg.residual_channels = 60;
     } else if (model_name != "fm-binary") {
-        std::fprintf(stderr, "unknown model %s: expected fm-binary or fm-256\n", model_name.c_str());
+        std::fprintf(stderr, "unknown model %s: expected fm-binary, fm-256 or rgb-32\n", model_name.c_str());
         return 2;
     }
     pixelcnn::Model model(cfg);

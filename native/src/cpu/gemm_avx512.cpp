@@ -9,7 +9,7 @@
 // Layout: C (M x N) = A' (M x K) . B' (K x N) (+ C when accumulating), all row-major, A' = A
 // or A^T, B' = B or B^T. Blocking: K in blocks (the B' block and a sliver of A' stay in L1/L2),
 // then row tiles of C, then column panels. Two micro-kernels keep 24 zmm accumulators: 6 x 64
-// (four loads of B' and six broadcasts of A' per K step) when N >= 64 and M is not 7 to 12,
+// (four loads of B' and six broadcasts of A' per K step) when N > 32 and M is not 7 to 12,
 // else 12 x 32. Every element of C sums its K products in the same order whatever M, N, the
 // kernel or the split across threads, so results do not depend on batch size (cached sampling
 // relies on it).
@@ -246,11 +246,12 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
         packed_a.resize(static_cast<size_t>(std::max((M + 5) / 6 * packed_tile_floats(6, kKc),
                                                      (M + kMr - 1) / kMr * packed_tile_floats(kMr, kKc))));
     const int k_block = trans_a ? kKc / 2 : kKc;
-    // 7 to 12 rows (the cached sampler's share of a batch of 16) fit one 12 x 32 tile, which
-    // loads each B' row once per 32 columns; 6 x 64 tiles would take them as 6 + a few rows,
-    // the second tile loading B' again for a quarter of the FMAs (measured: a sixth of batch-16
-    // sampling in the 2-row tile).
-    const bool wide = N >= 64 && !(M > 6 && M <= kMr);
+    // The wide tile from 33 columns (rgb-32's 60-wide layers fill 60 of its 64 columns, and it
+    // needs half the broadcasts per FMA of the 12 x 32 tile), except for 7 to 12 rows (the
+    // cached sampler's share of a batch of 16): they fit one 12 x 32 tile, which loads each B'
+    // row once per 32 columns, where 6 x 64 tiles take them as 6 + a few rows, the second tile
+    // loading B' again for a quarter of the FMAs (measured: a sixth of batch-16 sampling).
+    const bool wide = N > kNr && !(M > 6 && M <= kMr);
     if (wide) {
         for (int k0 = 0; k0 < K; k0 += k_block) {
             const int kc = std::min(k_block, K - k0);
