@@ -113,9 +113,11 @@ public:
                                       float* dbias, Shape s, float* col, const float* ones) = 0;
     virtual void conv1x1_forward(const net::MaskedConv& conv, const float* weight, const float* bias,
                                  const float* in, float* out, Shape s, bool accumulate, float* relu_out) = 0;
+    // din_through_relu: `in` is the output of a ReLU (net::Graph::relu_before) and din is the
+    // gradient of that ReLU's input: the input gradient times (in > 0), added or written.
     virtual void conv1x1_backward(const net::MaskedConv& conv, const float* weight, const float* in,
-                                  const float* dout, float* din, bool din_accumulate, float* dweight,
-                                  float* dbias, Shape s, const float* ones) = 0;
+                                  const float* dout, float* din, bool din_accumulate, bool din_through_relu,
+                                  float* dweight, float* dbias, Shape s, const float* ones) = 0;
     // out = max(in, 0) (in may equal out); din = dout * (out > 0), or += with accumulate.
     virtual void relu_forward(const float* in, float* out, int64_t n) = 0;
     virtual void relu_backward(const float* out, const float* dout, float* din, int64_t n, bool accumulate) = 0;

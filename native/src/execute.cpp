@@ -79,10 +79,17 @@ void backward(ModelImpl& m, int count) {
                 be.masked_conv_backward(m.graph.conv_of(n), m.weight(n), m.value(n.input), dout, din,
                                         din_accumulate, m.dweight(n), m.dbias(n), s, col, ones);
                 break;
-            case Op::Conv1x1:
-                be.conv1x1_backward(m.graph.conv_of(n), m.weight(n), m.value(n.input), dout, din, din_accumulate,
-                                    m.dweight(n), m.dbias(n), s, ones);
+            case Op::Conv1x1: {
+                // The ReLU before it, if only it reads the ReLU's output, is applied with its
+                // input gradient, straight into the ReLU's input gradient; the walk skips it.
+                const int relu = m.graph.relu_before(k);
+                float* conv_din = relu >= 0 ? m.at(m.plan.grad_in[relu]) : din;
+                const bool conv_accumulate = relu >= 0 ? m.plan.grad_in_accumulate[relu] : din_accumulate;
+                be.conv1x1_backward(m.graph.conv_of(n), m.weight(n), m.value(n.input), dout, conv_din, conv_accumulate,
+                                    relu >= 0, m.dweight(n), m.dbias(n), s, ones);
+                if (relu >= 0) k = relu;  // the loop's next step is the node before the ReLU
                 break;
+            }
             case Op::Relu:
                 if (din) be.relu_backward(m.value(n.output), dout, din, P * m.graph.buffers[n.output].channels,
                                           din_accumulate);

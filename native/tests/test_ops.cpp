@@ -281,8 +281,8 @@ static void fast_backward(const cpu::Context& ctx, const MaskedConv& conv, const
     Floats col(static_cast<size_t>(pixelcnn::net::conv_scratch_floats(conv, s.positions())) + 1);
     Floats ones(static_cast<size_t>(s.positions()), 1.0f);
     if (conv.pointwise()) {
-        cpu::conv1x1_backward(ctx, conv, w.data(), in.data(), dout.data(), din.data(), din_accumulate, dw.data(),
-                              db.data(), s, ones.data());
+        cpu::conv1x1_backward(ctx, conv, w.data(), in.data(), dout.data(), din.data(), din_accumulate, false,
+                              dw.data(), db.data(), s, ones.data());
     } else {
         cpu::masked_conv_backward(ctx, conv, w.data(), in.data(), dout.data(), din.data(), din_accumulate, dw.data(),
                                   db.data(), s, col.data(), ones.data());
@@ -408,6 +408,31 @@ static void check_conv_at(const ConvCase& cc) {
 }
 
 // ------------------------------------------------------------------- the other ops
+
+// A 1 x 1 convolution's input gradient through the ReLU that made its input (the backward walk
+// fuses the two) gives the bits of the two ops one after the other, on the rows of several
+// blocks, written and added.
+static void check_conv1x1_through_relu(const cpu::Context& ctx) {
+    const MaskedConv conv = pixelcnn::net::make_masked_conv(40, 24, MaskSpec::square(1, MaskType::B, 1));
+    const Shape s{3, 10, 13};
+    const size_t P = static_cast<size_t>(s.positions());
+    const Floats w = conv_weight(conv), pre = uniform(P * 40, -1, 1), dout = uniform(P * 24, -1, 1);
+    Floats in(pre.size());
+    cpu::relu_forward(ctx, pre.data(), in.data(), static_cast<int64_t>(in.size()));
+    const Floats ones(P, 1.0f);
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        const Floats start = uniform(P * 40, -1, 1);
+        Floats dw(static_cast<size_t>(conv.weight_size())), db(24), dw2(dw.size()), db2(24);
+        Floats d_relu_out(P * 40), two_ops(start), fused(start);
+        cpu::conv1x1_backward(ctx, conv, w.data(), in.data(), dout.data(), d_relu_out.data(), false, false, dw.data(),
+                              db.data(), s, ones.data());
+        cpu::relu_backward(ctx, in.data(), d_relu_out.data(), two_ops.data(), static_cast<int64_t>(P * 40), accumulate);
+        cpu::conv1x1_backward(ctx, conv, w.data(), in.data(), dout.data(), fused.data(), accumulate, true, dw2.data(),
+                              db2.data(), s, ones.data());
+        EXPECT(fused == two_ops && dw2 == dw && db2 == db, "1x1 backward through the ReLU differs (accumulate %d)",
+               accumulate);
+    }
+}
 
 static void check_relu(const cpu::Context& ctx) {
     const int64_t n = 10007;
@@ -570,6 +595,7 @@ int main() {
     }
     std::printf("convolutions: %zu kernels against the reference and finite differences\n", conv_cases().size());
     check_relu(ctx);
+    check_conv1x1_through_relu(ctx);
     check_encode(ctx);
     check_losses(ctx);
     check_adam(ctx);

@@ -68,9 +68,9 @@ public:
         cpu::conv1x1_forward(ctx_, conv, w, b, in, out, s, accumulate, relu_out);
     }
     void conv1x1_backward(const net::MaskedConv& conv, const float* w, const float* in, const float* dout,
-                          float* din, bool din_accumulate, float* dw, float* db, Shape s,
+                          float* din, bool din_accumulate, bool din_through_relu, float* dw, float* db, Shape s,
                           const float* ones) override {
-        cpu::conv1x1_backward(ctx_, conv, w, in, dout, din, din_accumulate, dw, db, s, ones);
+        cpu::conv1x1_backward(ctx_, conv, w, in, dout, din, din_accumulate, din_through_relu, dw, db, s, ones);
     }
     void relu_forward(const float* in, float* out, int64_t n) override { cpu::relu_forward(ctx_, in, out, n); }
     void relu_backward(const float* out, const float* dout, float* din, int64_t n, bool accumulate) override {

@@ -216,6 +216,11 @@ void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const Trans
     });
 }
 
+void transpose(const float* a, int rows, int cols, float* out) {
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) out[static_cast<int64_t>(c) * rows + r] = a[static_cast<int64_t>(r) * cols + c];
+}
+
 void split_gemm_rows(const Context& ctx, int M, const std::function<void(int, int)>& part_fn) {
     const int parts = ctx.threads().threads();
     if (parts == 1 || M < parts * 8) {

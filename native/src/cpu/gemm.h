@@ -56,6 +56,10 @@ struct TransposedRows {
 void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const TransposedRows& rows, const float* B,
                             int ldb, float* C, int ldc, float* scratch);
 
+// out (cols x rows) = a (rows x cols)^T, row-major: a weight turned once for GEMMs that would
+// each transpose it (trans_b) when an op multiplies it block by block.
+void transpose(const float* a, int rows, int cols, float* out);
+
 // Calls part_fn(m0, m1) for one block of rows of an M-row product per thread, the blocks of
 // parallel_sgemm's row split (for ops that do more than a GEMM on their rows).
 void split_gemm_rows(const Context& ctx, int M, const std::function<void(int, int)>& part_fn);

@@ -131,8 +131,7 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
     // weight^T (OC x taps*IC), once: the GEMM would transpose it for every block.
     static thread_local std::vector<float> weight_t;
     weight_t.resize(static_cast<size_t>(oc) * k_total);
-    for (int k = 0; k < k_total; ++k)
-        for (int o = 0; o < oc; ++o) weight_t[static_cast<size_t>(o) * k_total + k] = weight[static_cast<int64_t>(k) * oc + o];
+    transpose(weight, k_total, oc, weight_t.data());
     const float* wt = weight_t.data();
     ctx.threads().parallel_for(0, s.count, [&](int64_t n0, int64_t n1) {
         if (!din_accumulate) std::memset(din + n0 * din_floats, 0, sizeof(float) * (n1 - n0) * din_floats);

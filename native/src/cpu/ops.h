@@ -44,7 +44,7 @@ void conv1x1_forward(const Context& ctx, const net::MaskedConv& conv, const floa
                      const float* bias, const float* in, float* out, Shape s, bool accumulate, float* relu_out);
 void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const float* weight,
                       const float* in, const float* dout, float* din, bool din_accumulate,
-                      float* dweight, float* dbias, Shape s, const float* ones);
+                      bool din_through_relu, float* dweight, float* dbias, Shape s, const float* ones);
 // One position of `rows` images, output columns o0..o1 (either convolution: a is the input at
 // the position for a 1x1, the gathered taps for a k x k).
 void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,

@@ -194,6 +194,15 @@ int Graph::fused_relu(size_t k) const {
     return next.op == Op::Relu && next.input == nodes[k].output ? static_cast<int>(k + 1) : -1;
 }
 
+int Graph::relu_before(size_t k) const {
+    if (k == 0 || k >= nodes.size() || nodes[k].conv < 0) return -1;
+    const Node& relu = nodes[k - 1];
+    if (relu.op != Op::Relu || relu.output != nodes[k].input) return -1;
+    for (size_t j = k + 1; j < nodes.size(); ++j)
+        if (nodes[j].input == relu.output) return -1;
+    return static_cast<int>(k - 1);
+}
+
 double Graph::forward_flops_per_position() const {
     double macs = 0;
     for (const Node& n : nodes)

@@ -146,6 +146,10 @@ struct Graph {
     // Backends fuse it (one pass over the output instead of two); the backward pass and the
     // cached sampler still see two nodes.
     int fused_relu(size_t k) const;
+    // The ReLU whose gradient a convolution's backward can apply with its input gradient: the
+    // node right before conv node k, if it is a ReLU into k's input and k is the only node that
+    // reads that buffer (else the ReLU must see the sum of its readers' gradients); -1 if none.
+    int relu_before(size_t k) const;
     // Forward FLOPs per image position (live multiply-adds x 2), and per training position
     // (forward, weight gradient, and input gradient of every conv whose input needs one).
     double forward_flops_per_position() const;
