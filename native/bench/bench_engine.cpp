@@ -6,6 +6,9 @@
 //
 //   bench_engine sample [fm-binary|fm-256|rgb-32] [batch] [reps] [naive_rows]
 //   bench_engine train  [fm-binary|fm-256|rgb-32] [batch] [reps]
+//   bench_engine peak                the roofline's ceilings: FMA peak on 1 and 2 threads (an
+//                                    AVX-512 loop of independent FMAs), the sgemm of the efficiency
+//                                    figures, and the engine's GEMM on fm-binary's shapes
 // Times are medians over reps after one warm-up; naive sampling is timed over naive_rows rows
 // (every row costs the same: width x channels full forward passes) and scaled to the image.
 #include <algorithm>
@@ -18,7 +21,14 @@
 #include <string>
 #include <vector>
 
+#include <thread>
+
+#include "cpu/gemm.h"
 #include "pixelcnn/pixelcnn.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static double time_once(const std::function<void()>& f) {
     auto t0 = std::chrono::steady_clock::now();
@@ -38,8 +48,72 @@ static Stats repeat(int reps, const std::function<void()>& f) {
     return {t[t.size() / 2], t.front(), t.back()};
 }
 
+#if defined(__x86_64__)
+// GFLOP/s of 12 independent FMA chains (more than the FMA latency times the FMA ports needs),
+// each starting elsewhere so that the compiler cannot merge them.
+__attribute__((target("avx512f"))) static double fma_chains(long iterations) {
+    __m512 a[12];
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(1.0f + 0.1f * i);
+    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long n = 0; n < iterations; ++n)
+        for (int i = 0; i < 12; ++i) a[i] = _mm512_fmadd_ps(a[i], m, c);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    float sink[16];
+    __m512 sum = a[0];
+    for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, a[i]);
+    _mm512_storeu_ps(sink, sum);
+    if (sink[0] == 12345.0f) std::printf(" ");  // keeps the chains alive
+    return iterations * 12.0 * 32.0 / seconds / 1e9;
+}
+#endif
+
+static int peak() {
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx512f")) {
+        std::printf("no AVX-512F on this CPU\n");
+        return 0;
+    }
+    for (int threads : {1, 2}) {
+        std::vector<double> rates(threads);
+        std::vector<std::thread> team;
+        for (int t = 0; t < threads; ++t) team.emplace_back([&rates, t] { rates[t] = fma_chains(300000000L); });
+        for (auto& th : team) th.join();
+        double total = 0;
+        for (double r : rates) total += r;
+        std::printf("FMA peak, %d thread(s): %.1f GFLOP/s\n", threads, total);
+    }
+#endif
+    std::printf("sgemm 2048^3, 2 threads (the efficiency figures' peak): %.1f GFLOP/s\n",
+                pixelcnn::measure_sgemm_gflops(2048, 2, 5));
+    // The engine's GEMM, one thread, on fm-binary's shapes at batch 32 (one thread's half of the
+    // positions): best of 9, after a warm-up.
+    const int P = 32 * 784 / 2;
+    struct Shape { const char* name; bool ta; int M, N, K; } shapes[] = {
+        {"forward 3x3 (P x 320 . 320 x 64)", false, P, 64, 320},
+        {"forward 1x1 64 -> 128", false, P, 128, 64},
+        {"forward 1x1 128 -> 64", false, P, 64, 128},
+        {"weight gradient 3x3 (320 x P . P x 64)", true, 320, 64, P},
+    };
+    for (const Shape& sh : shapes) {
+        std::vector<float> a(static_cast<size_t>(sh.M) * sh.K, 0.5f), b(static_cast<size_t>(sh.K) * sh.N, 0.25f),
+            c(static_cast<size_t>(sh.M) * sh.N);
+        double best = 1e30;
+        for (int r = 0; r < 10; ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            pixelcnn::cpu::sgemm(sh.ta, false, sh.M, sh.N, sh.K, a.data(), sh.ta ? sh.M : sh.K, b.data(), sh.N, 0.0f,
+                                 c.data(), sh.N);
+            const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (r > 0) best = std::min(best, t);
+        }
+        std::printf("engine GEMM (%s), 1 thread: %.1f GFLOP/s\n", sh.name, 2.0 * sh.M * sh.N * sh.K / best / 1e9);
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "sample";
+    if (mode == "peak") return peak();
     const std::string model_name = argc > 2 ? argv[2] : "fm-binary";
     const int batch = argc > 3 ? std::atoi(argv[3]) : 16;
     const int reps = argc > 4 ? std::atoi(argv[4]) : 5;
@@ -73,7 +147,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (mode != "sample") {
-        std::fprintf(stderr, "unknown mode %s: expected sample or train\n", mode.c_str());
+        std::fprintf(stderr, "unknown mode %s: expected sample, train or peak\n", mode.c_str());
         return 2;
     }
     std::vector<float> logits(static_cast<size_t>(batch) * model.logit_channels() * cfg.height * cfg.width);

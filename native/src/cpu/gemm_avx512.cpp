@@ -123,6 +123,13 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
     PCNN_ACC(0) PCNN_ACC(1) PCNN_ACC(2) PCNN_ACC(3) PCNN_ACC(4) PCNN_ACC(5)
 #undef PCNN_ACC
     for (int64_t k = 0, ka = 0; k < kc; ++k, ka += step, b += ldb) {
+        if (!Packed && (k & 15) == 0) {
+            // A read in place: the next tile's six rows (6 * a_rs further), one line of each
+            // per 16 K steps, a tile ahead. Six interleaved row streams outran the hardware
+            // prefetcher: from memory the kernel fell from 93 to 70 GFLOP/s.
+            const float* next = ap + 6 * a_rs + k;
+            for (int r = 0; r < 6; ++r) _mm_prefetch(reinterpret_cast<const char*>(next + r * a_rs), _MM_HINT_T0);
+        }
         const __m512 b0 = _mm512_maskz_loadu_ps(m[0], b);
         const __m512 b1 = _mm512_maskz_loadu_ps(m[1], b + 16);
         const __m512 b2 = _mm512_maskz_loadu_ps(m[2], b + 32);
@@ -172,6 +179,11 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
     const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
     const float *a6 = ar[6], *a7 = ar[7], *a8 = ar[8], *a9 = ar[9], *a10 = ar[10], *a11 = ar[11];
     for (int64_t k = 0, ka = 0; k < kc; ++k, ka += step, b += ldb) {
+        if (!Packed && (k & 15) == 0) {
+            // The next tile's twelve rows, as in micro_kernel_wide.
+            const float* next = ap + kMr * a_rs + k;
+            for (int r = 0; r < kMr; ++r) _mm_prefetch(reinterpret_cast<const char*>(next + r * a_rs), _MM_HINT_T0);
+        }
         const __m512 b0 = _mm512_maskz_loadu_ps(m0, b);
         const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + 16);
 #define PCNN_FMA(R)                                      \
