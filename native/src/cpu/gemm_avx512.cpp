@@ -232,12 +232,23 @@ KernelFn narrow_kernel(int rows) {
 }
 
 
+// Prefetches share `part` of `parts` of rows k0 .. k0 + count of a row-major matrix (row k at
+// base + k * ld, `width` floats used), into L2: the weight gradient's next K block of A^T and B'
+// while the tiles of this one compute, so that packing it does not wait on memory.
+inline void prefetch_rows(const float* base, int64_t ld, int width, int k0, int count, int part, int parts) {
+    if (base == nullptr || count <= 0) return;
+    const int r0 = k0 + count * part / parts, r1 = k0 + count * (part + 1) / parts;
+    for (int k = r0; k < r1; ++k)
+        for (int i = 0; i < width; i += 16) _mm_prefetch(reinterpret_cast<const char*>(base + k * ld + i), _MM_HINT_T1);
+}
+
 // The blocked GEMM over a row-major K x N B' (bp, ldbp). A' is A read in place (a_rs, a_ks)
-// or, with trans_a, packed per K block by pack(k0, kc, tile_rows, ap).
+// or, with trans_a, packed per K block by pack(k0, kc, tile_rows, ap); a_next (nullable, with
+// trans_a) is A^T's row 0 in memory, for prefetching the next block (row k at a_next + k * a_ks).
 template <typename PackA>
 PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, int64_t a_rs, int64_t a_ks, PackA pack,
-                             const float* bp, int64_t ldbp, float beta, float* C, int ldc, const float* bias,
-                             float* relu) {
+                             const float* a_next, const float* bp, int64_t ldbp, float beta, float* C, int ldc,
+                             const float* bias, float* relu) {
     if (K == 0) {
         for (int i = 0; i < M; ++i) {
             float* row = C + static_cast<int64_t>(i) * ldc;
@@ -270,8 +281,13 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
             const bool accumulate = k0 > 0 || beta != 0.0f;
             const bool last = k0 + kc == K;
             if (trans_a) pack(k0, kc, 6, packed_a.data());
+            const int tiles = (M + 5) / 6, next = std::min(k_block, K - k0 - kc);
             for (int i0 = 0; i0 < M; i0 += 6) {
                 const int rows = std::min(6, M - i0);
+                if (trans_a) {
+                    prefetch_rows(a_next, a_ks, M, k0 + kc, next, i0 / 6, tiles);
+                    prefetch_rows(bp, ldbp, N, k0 + kc, next, i0 / 6, tiles);
+                }
                 const float* a = A + i0 * a_rs + k0 * a_ks;
                 const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
                 const float* a_tile = trans_a ? packed_a.data() + i0 / 6 * packed_tile_floats(6, kc) : a;
@@ -291,8 +307,13 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
         const bool accumulate = k0 > 0 || beta != 0.0f;
         const bool last = k0 + kc == K;
         if (trans_a) pack(k0, kc, kMr, packed_a.data());
+        const int tiles = (M + kMr - 1) / kMr, next = std::min(k_block, K - k0 - kc);
         for (int i0 = 0; i0 < M; i0 += kMr) {
             const int rows = std::min(kMr, M - i0);
+            if (trans_a) {
+                prefetch_rows(a_next, a_ks, M, k0 + kc, next, i0 / kMr, tiles);
+                prefetch_rows(bp, ldbp, N, k0 + kc, next, i0 / kMr, tiles);
+            }
             const float* a = A + i0 * a_rs + k0 * a_ks;
             const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
             const float* a_tile = trans_a ? packed_a.data() + i0 / kMr * packed_tile_floats(kMr, kc) : a;
@@ -329,7 +350,7 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
     const auto pack = [&](int k0, int kc, int tile_rows, float* ap) {
         pack_a_transposed(M, tile_rows, kc, [&](int k) { return A + (k0 + k) * a_ks; }, ap);
     };
-    gemm_blocks(trans_a, M, N, K, A, a_rs, a_ks, pack, bp, ldbp, beta, C, ldc, bias, relu);
+    gemm_blocks(trans_a, M, N, K, A, a_rs, a_ks, pack, trans_a ? A : nullptr, bp, ldbp, beta, C, ldc, bias, relu);
 }
 
 PCNN_AVX512 void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows& rows, int row0, const float* B,
@@ -340,7 +361,8 @@ PCNN_AVX512 void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows&
         pack_a_transposed(M, tile_rows, kc, [&](int k) { return rows.row(k0 + k, row0, row0 + M, scratch.data()); },
                           ap);
     };
-    gemm_blocks(true, M, N, K, nullptr, 1, 0, pack, B, ldb, 0.0f, C, ldc, nullptr, nullptr);
+    // The source's rows are gathered near rows just read; only B' is prefetched.
+    gemm_blocks(true, M, N, K, nullptr, 1, 0, pack, nullptr, B, ldb, 0.0f, C, ldc, nullptr, nullptr);
 }
 
 PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
