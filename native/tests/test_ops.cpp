@@ -409,6 +409,42 @@ static void check_conv_at(const ConvCase& cc) {
 
 // ------------------------------------------------------------------- the other ops
 
+// The masked convolution's forward, which reads its taps from the input in place (Im2col) where
+// the AVX-512 kernel runs, gives the bits of an im2col written out and multiplied: 3x3 and 7x7
+// kernels, channels enough for the implicit path, rows of several blocks, with the bias, the
+// residual and the fused ReLU.
+static void check_implicit_im2col(const cpu::Context& ctx) {
+    for (const MaskSpec& mask : {MaskSpec::square(3, MaskType::B, 1), MaskSpec::square(7, MaskType::A, 3)}) {
+        const MaskedConv conv = pixelcnn::net::make_masked_conv(48, 72, mask);
+        const Shape s{2, 13, 17};
+        const int64_t P = s.positions();
+        const int k_total = static_cast<int>(conv.packed_rows());
+        const Floats w = conv_weight(conv), b = uniform(72, -0.5f, 0.5f), in = uniform(static_cast<size_t>(P) * 48, -1, 1);
+        Floats col(static_cast<size_t>(P) * k_total, 0.0f);
+        for (int64_t p = 0; p < P; ++p) {
+            const int64_t n = p / (s.height * s.width);
+            const int y = static_cast<int>(p / s.width % s.height), x = static_cast<int>(p % s.width);
+            for (int t = 0; t < conv.taps; ++t) {
+                const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
+                if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) continue;
+                for (int c = 0; c < 48; ++c)
+                    col[static_cast<size_t>(p) * k_total + t * 48 + c] = in[((n * s.height + sy) * s.width + sx) * 48 + c];
+            }
+        }
+        for (int accumulate = 0; accumulate < 2; ++accumulate) {
+            const Floats start = uniform(static_cast<size_t>(P) * 72, -1, 1);
+            Floats written(start), relu_written(start.size()), fast(start), relu_fast(start.size());
+            cpu::sgemm_bias(false, false, static_cast<int>(P), 72, k_total, col.data(), k_total, w.data(), 72, b.data(),
+                            accumulate, written.data(), 72, relu_written.data());
+            Floats scratch(static_cast<size_t>(pixelcnn::net::conv_scratch_floats(conv, P)) + 1);
+            cpu::masked_conv_forward(ctx, conv, w.data(), b.data(), in.data(), fast.data(), s, accumulate, scratch.data(),
+                                     relu_fast.data());
+            EXPECT(fast == written && relu_fast == relu_written,
+                   "masked conv forward (taps %d) differs from the written im2col (accumulate %d)", conv.taps, accumulate);
+        }
+    }
+}
+
 // A 1 x 1 convolution's input gradient through the ReLU that made its input (the backward walk
 // fuses the two) gives the bits of the two ops one after the other, on the rows of several
 // blocks, written and added.
@@ -596,6 +632,7 @@ int main() {
     std::printf("convolutions: %zu kernels against the reference and finite differences\n", conv_cases().size());
     check_relu(ctx);
     check_conv1x1_through_relu(ctx);
+    check_implicit_im2col(ctx);
     check_encode(ctx);
     check_losses(ctx);
     check_adam(ctx);

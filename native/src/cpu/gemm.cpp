@@ -25,6 +25,10 @@ void sgemm_avx512_bias(bool, bool, int, int, int, const float*, int, const float
 void sgemm_avx512_rows_tn(int, int, int, const TransposedRows&, int, const float*, int, float*, int) {
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
+void sgemm_avx512_im2col(const Im2col&, int64_t, int64_t, int, const float*, int, const float*, bool, float*, int,
+                         float*) {
+    PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
+}
 #endif
 
 bool gemm_available(GemmKernel kernel) {
@@ -214,6 +218,14 @@ void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const Trans
     split_gemm(ctx, M, N, [&](int m0, int m1, int n0, int n1) {
         sgemm_avx512_rows_tn(m1 - m0, n1 - n0, K, rows, m0, B + n0, ldb, C + static_cast<int64_t>(m0) * ldc + n0, ldc);
     });
+}
+
+bool sgemm_im2col_bias(const Im2col& a, int64_t p0, int64_t p1, int N, const float* B, int ldb, const float* bias,
+                       bool accumulate, float* C, int ldc, float* relu) {
+    const int64_t M = p1 - p0;
+    if (active_gemm() != GemmKernel::Avx512 || a.channels < 16 || N <= 32 || (M > 6 && M <= 12)) return false;
+    sgemm_avx512_im2col(a, p0, p1, N, B, ldb, bias, accumulate, C, ldc, relu);
+    return true;
 }
 
 void transpose(const float* a, int rows, int cols, float* out) {

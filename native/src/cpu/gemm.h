@@ -56,6 +56,25 @@ struct TransposedRows {
 void parallel_sgemm_rows_tn(const Context& ctx, int M, int N, int K, const TransposedRows& rows, const float* B,
                             int ldb, float* C, int ldc, float* scratch);
 
+// A convolution's gathered taps as an implicit A (positions x taps * channels): row p, column
+// t * channels + c is in[(p + offset of tap t) * channels + c], zero where tap t falls outside
+// the image. The forward GEMM reads it in place of an im2col written out (masked_conv.cpp keeps
+// the written im2col for the other kernels and the cached sampler).
+struct Im2col {
+    const float* in = nullptr;
+    int channels = 0;
+    Shape s;
+    int taps = 0;
+    const int* dy = nullptr;
+    const int* dx = nullptr;
+};
+// Rows p0 .. p1 of C (C points at row p0) = the implicit A's rows . B + bias (accumulate and
+// relu as sgemm_bias), with the bits of gathering the rows and calling sgemm_bias on them.
+// False (nothing done) where the active kernel cannot: not AVX-512, fewer than 16 channels (runs
+// too short), N <= 32 or 7 to 12 rows (the kernel the stored A would get is not the wide one).
+bool sgemm_im2col_bias(const Im2col& a, int64_t p0, int64_t p1, int N, const float* B, int ldb, const float* bias,
+                       bool accumulate, float* C, int ldc, float* relu);
+
 // out (cols x rows) = a (rows x cols)^T, row-major: a weight turned once for GEMMs that would
 // each transpose it (trans_b) when an op multiplies it block by block.
 void transpose(const float* a, int rows, int cols, float* out);
@@ -80,6 +99,9 @@ void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, const float* 
 // The same with a bias row and a ReLU fused (either null: none); beta 0 or 1.
 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
                        const float* B, int ldb, float beta, float* C, int ldc, const float* bias, float* relu);
+// sgemm_im2col_bias on the AVX-512 kernel (the caller checked that it applies).
+void sgemm_avx512_im2col(const Im2col& a, int64_t p0, int64_t p1, int N, const float* B, int ldb, const float* bias,
+                         bool accumulate, float* C, int ldc, float* relu);
 // C (M x N) = A^T . B with A^T's rows row0 .. row0 + M of `rows` (beta 0).
 void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows& rows, int row0, const float* B, int ldb,
                           float* C, int ldc);

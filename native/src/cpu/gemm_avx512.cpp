@@ -100,30 +100,45 @@ PCNN_AVX512 inline __m512 store_value(__m512 sums, const float* c, const float* 
 // Rows: the tile's live rows (the last tile of a ragged M, or a whole GEMM of one image in the
 // cached sampler): FMAs of rows past it are not issued at all, which at M = 1 cuts the work per
 // K step from 24 FMAs to 4. Every element still sums its products in the same order.
+//
+// runs (with !Packed, nullable): the tile's K steps as runs of contiguous values per row
+// instead of rows of a stored A (an implicit im2col: a convolution's taps, each tap's channels
+// contiguous in its input); the accumulators carry across runs, so the sums are those of the
+// stored A, in the same order.
+struct TileRun {
+    const float* a[6];  // row r's values of this run: a[r][0 .. len)
+    int len;
+};
+
 template <bool Packed, int Rows>
-PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const float* b, int64_t ldb,
-                                   float* c, int64_t ldc, int rows, int cols, bool accumulate, const float* bias,
-                                   float* relu) {
+PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const TileRun* runs, int nruns,
+                                   const float* b, int64_t ldb, float* c, int64_t ldc, int rows, int cols,
+                                   bool accumulate, const float* bias, float* relu) {
     __mmask16 m[4];
     for (int q = 0; q < 4; ++q) {
         const int left = cols - 16 * q;
         m[q] = left >= 16 ? 0xFFFF : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
     }
     // Packed: ap[k * 6 + r]. Otherwise A read in place, row r at ap + r * a_rs (rows past
-    // `rows` alias row 0 and are never stored), K contiguous.
+    // `rows` alias row 0 and are never stored), K contiguous: one run of kc steps.
     const int64_t step = Packed ? 6 : 1;
-    const float* a0 = ap;
-    const float* a1 = Packed ? ap + 1 : ap + (1 < rows ? 1 : 0) * a_rs;
-    const float* a2 = Packed ? ap + 2 : ap + (2 < rows ? 2 : 0) * a_rs;
-    const float* a3 = Packed ? ap + 3 : ap + (3 < rows ? 3 : 0) * a_rs;
-    const float* a4 = Packed ? ap + 4 : ap + (4 < rows ? 4 : 0) * a_rs;
-    const float* a5 = Packed ? ap + 5 : ap + (5 < rows ? 5 : 0) * a_rs;
+    TileRun whole;
+    const bool stored = runs == nullptr;
+    if (stored) {
+        for (int r = 0; r < 6; ++r) whole.a[r] = Packed ? ap + r : ap + (r < rows ? r : 0) * a_rs;
+        whole.len = kc;
+        runs = &whole;
+        nruns = 1;
+    }
 #define PCNN_ACC(R) __m512 c##R##0 = _mm512_setzero_ps(), c##R##1 = _mm512_setzero_ps(), \
                            c##R##2 = _mm512_setzero_ps(), c##R##3 = _mm512_setzero_ps();
     PCNN_ACC(0) PCNN_ACC(1) PCNN_ACC(2) PCNN_ACC(3) PCNN_ACC(4) PCNN_ACC(5)
 #undef PCNN_ACC
-    for (int64_t k = 0, ka = 0; k < kc; ++k, ka += step, b += ldb) {
-        if (!Packed && (k & 15) == 0) {
+    for (int run = 0; run < nruns; ++run) {
+    const float *a0 = runs[run].a[0], *a1 = runs[run].a[1], *a2 = runs[run].a[2];
+    const float *a3 = runs[run].a[3], *a4 = runs[run].a[4], *a5 = runs[run].a[5];
+    for (int64_t k = 0, ka = 0; k < runs[run].len; ++k, ka += step, b += ldb) {
+        if (!Packed && stored && (k & 15) == 0) {
             // A read in place: the next tile's six rows (6 * a_rs further), one line of each
             // per 16 K steps, a tile ahead. Six interleaved row streams outran the hardware
             // prefetcher: from memory the kernel fell from 93 to 70 GFLOP/s.
@@ -144,6 +159,7 @@ PCNN_AVX512 void micro_kernel_wide(int kc, const float* ap, int64_t a_rs, const 
     }
         PCNN_FMA(0) PCNN_FMA(1) PCNN_FMA(2) PCNN_FMA(3) PCNN_FMA(4) PCNN_FMA(5)
 #undef PCNN_FMA
+    }
     }
 #define PCNN_STORE1(R, Q)                                                               \
     {                                                                                   \
@@ -212,11 +228,13 @@ PCNN_AVX512 void micro_kernel(int kc, const float* ap, int64_t a_rs, const float
 
 using KernelFn = void (*)(int, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, bool,
                           const float*, float*);
+using WideFn = void (*)(int, const float*, int64_t, const TileRun*, int, const float*, int64_t, float*, int64_t, int,
+                        int, bool, const float*, float*);
 
 // The kernel of each live-row count: index rows - 1.
 template <bool Packed>
-KernelFn wide_kernel(int rows) {
-    static const KernelFn table[6] = {micro_kernel_wide<Packed, 1>, micro_kernel_wide<Packed, 2>,
+WideFn wide_kernel(int rows) {
+    static const WideFn table[6] = {micro_kernel_wide<Packed, 1>, micro_kernel_wide<Packed, 2>,
                                       micro_kernel_wide<Packed, 3>, micro_kernel_wide<Packed, 4>,
                                       micro_kernel_wide<Packed, 5>, micro_kernel_wide<Packed, 6>};
     return table[rows - 1];
@@ -289,12 +307,13 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
                     prefetch_rows(bp, ldbp, N, k0 + kc, next, i0 / 6, tiles);
                 }
                 const float* a = A + i0 * a_rs + k0 * a_ks;
-                const KernelFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
+                const WideFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
                 const float* a_tile = trans_a ? packed_a.data() + i0 / 6 * packed_tile_floats(6, kc) : a;
                 for (int j0 = 0; j0 < N; j0 += 64) {
                     const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                     float* c = C + static_cast<int64_t>(i0) * ldc + j0;
-                    kernel(kc, a_tile, trans_a ? 0 : a_rs, b, ldbp, c, ldc, rows, std::min(64, N - j0), accumulate,
+                    kernel(kc, a_tile, trans_a ? 0 : a_rs, nullptr, 0, b, ldbp, c, ldc, rows, std::min(64, N - j0),
+                           accumulate,
                            bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
                            relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
                 }
@@ -351,6 +370,54 @@ PCNN_AVX512 void sgemm_avx512_bias(bool trans_a, bool trans_b, int M, int N, int
         pack_a_transposed(M, tile_rows, kc, [&](int k) { return A + (k0 + k) * a_ks; }, ap);
     };
     gemm_blocks(trans_a, M, N, K, A, a_rs, a_ks, pack, trans_a ? A : nullptr, bp, ldbp, beta, C, ldc, bias, relu);
+}
+
+PCNN_AVX512 void sgemm_avx512_im2col(const Im2col& a, int64_t p0, int64_t p1, int N, const float* B, int ldb,
+                                     const float* bias, bool accumulate, float* C, int ldc, float* relu) {
+    const int ic = a.channels;
+    const int K = a.taps * ic;
+    const int M = static_cast<int>(p1 - p0);
+    const int64_t plane = static_cast<int64_t>(a.s.height) * a.s.width;
+    static thread_local std::vector<float> zeros;  // the rows of taps outside the image
+    if (zeros.size() < static_cast<size_t>(ic)) zeros.assign(ic, 0.0f);
+    // The same K blocks, tiles and panels as gemm_blocks with a stored A: the same sums.
+    for (int k0 = 0; k0 < K; k0 += kKc) {
+        const int kc = std::min(kKc, K - k0);
+        const bool block_accumulate = k0 > 0 || accumulate;
+        const bool last = k0 + kc == K;
+        const int t0 = k0 / ic, t1 = (k0 + kc - 1) / ic;
+        for (int i0 = 0; i0 < M; i0 += 6) {
+            const int rows = std::min(6, M - i0);
+            int64_t image[6];
+            int y[6], x[6];
+            for (int r = 0; r < 6; ++r) {
+                const int64_t p = p0 + i0 + (r < rows ? r : 0);  // rows past `rows` alias row 0
+                image[r] = p / plane;
+                y[r] = static_cast<int>(p % plane / a.s.width);
+                x[r] = static_cast<int>(p % a.s.width);
+            }
+            TileRun runs[kKc / 16 + 2];
+            int nruns = 0;
+            for (int t = t0; t <= t1; ++t) {
+                const int c0 = std::max(k0, t * ic) - t * ic, c1 = std::min(k0 + kc, (t + 1) * ic) - t * ic;
+                TileRun& run = runs[nruns++];
+                run.len = c1 - c0;
+                for (int r = 0; r < 6; ++r) {
+                    const int sy = y[r] + a.dy[t], sx = x[r] + a.dx[t];
+                    run.a[r] = sy < 0 || sy >= a.s.height || sx < 0 || sx >= a.s.width
+                                   ? zeros.data()
+                                   : a.in + ((image[r] * a.s.height + sy) * a.s.width + sx) * ic + c0;
+                }
+            }
+            const WideFn kernel = wide_kernel<false>(rows);
+            for (int j0 = 0; j0 < N; j0 += 64) {
+                kernel(kc, nullptr, 0, runs, nruns, B + static_cast<int64_t>(k0) * ldb + j0, ldb,
+                       C + static_cast<int64_t>(i0) * ldc + j0, ldc, rows, std::min(64, N - j0), block_accumulate,
+                       bias != nullptr && k0 == 0 ? bias + j0 : nullptr,
+                       relu != nullptr && last ? relu + static_cast<int64_t>(i0) * ldc + j0 : nullptr);
+            }
+        }
+    }
 }
 
 PCNN_AVX512 void sgemm_avx512_rows_tn(int M, int N, int K, const TransposedRows& rows, int row0, const float* B,
