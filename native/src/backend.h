@@ -148,9 +148,11 @@ public:
     virtual void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1,
                                        int y, int x, float* col, int64_t col_stride) = 0;
     // Output columns o0..o1 for `rows` images: out[r * out_stride + o] (=|+=) bias[o] +
-    // sum_k a[r * lda + k] * weight[k * OC + o].
+    // sum_k a[r * lda + k] * weight[k * OC + o]; relu_out (nullable, stride out_stride): the
+    // ReLU that follows, max(out, 0), stored there too (relu_out == out: instead).
     virtual void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
-                         int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) = 0;
+                         int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate,
+                         float* relu_out) = 0;
     // out[r * out_stride + c] = max(in[r * in_stride + c], 0) for c in c0..c0+width.
     virtual void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows,
                          int c0, int width) = 0;

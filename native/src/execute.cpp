@@ -108,8 +108,16 @@ void ColumnShare::range(int first, int width, int* c0, int* c1) const {
     *c1 = first + std::min(width, (part + 1) * per);
 }
 
+int sampler_fused_relu(const SamplerImpl& s, size_t k) {
+    const int relu = s.m.graph.fused_relu(k);
+    if (relu < 0) return -1;
+    const CacheView& out = s.caches[s.m.graph.nodes[k].output];
+    const CacheView& r = s.caches[s.m.graph.nodes[relu].output];
+    return out.rows == r.rows && out.channels == r.channels ? relu : -1;
+}
+
 void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group, const ColumnShare& share,
-          float* col) {
+          float* col, const Node* relu) {
     ModelImpl& m = s.m;
     Backend& be = *m.backend;
     const int C = m.cfg.channels;
@@ -130,8 +138,9 @@ void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group
                 a = col + n0 * s.col_stride;
                 lda = s.col_stride;
             }
+            float* relu_out = relu ? s.caches[relu->output].at(n0, y, x) : nullptr;
             be.conv_at(conv, m.weight(n), m.bias(n), a, lda, out.at(n0, y, x), out.image_stride(), n1 - n0, o0, o1,
-                       n.accumulate);
+                       n.accumulate, relu_out);
             break;
         }
         case Op::Relu: {

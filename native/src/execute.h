@@ -29,8 +29,13 @@ struct ColumnShare {
 
 // Node n's output at (y, x) for images n0..n1, columns of channel group `group` (the share of
 // them that `share` says), from the sampler's caches; col: this member's im2col scratch.
+// relu (nullable, with a convolution): the ReLU node after it, stored with its output (see
+// sampler_fused_relu); the caller then skips that node.
 void step(SamplerImpl& s, const net::Node& n, int n0, int n1, int y, int x, int group, const ColumnShare& share,
-          float* col);
+          float* col, const net::Node* relu = nullptr);
+// The ReLU after node k that the sampler stores with k's output (net::Graph::fused_relu, when
+// both caches have the same layout), or -1.
+int sampler_fused_relu(const SamplerImpl& s, size_t k);
 
 }  // namespace exec
 }  // namespace pixelcnn

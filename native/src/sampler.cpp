@@ -78,7 +78,12 @@ bool SamplerImpl::use_team() const {
 
 void SamplerImpl::step(int n0, int n1, int y, int x, int group) {
     const exec::ColumnShare whole;
-    for (const net::Node& node : m.graph.nodes) exec::step(*this, node, n0, n1, y, x, group, whole, col.f());
+    const auto& nodes = m.graph.nodes;
+    for (size_t k = 0; k < nodes.size(); ++k) {
+        const int relu = exec::sampler_fused_relu(*this, k);
+        exec::step(*this, nodes[k], n0, n1, y, x, group, whole, col.f(), relu >= 0 ? &nodes[relu] : nullptr);
+        if (relu >= 0) k = relu;
+    }
 }
 
 // Members meet before every convolution (it reads every column of its input, written by all of
@@ -91,10 +96,13 @@ void SamplerImpl::team_pixel(TeamMember& member, const DrawSpec& spec, int y, in
     float* own_col = col.f() + static_cast<int64_t>(share.part) * count * col_stride;
     const CacheView& logits = caches[m.graph.logits_buffer];
     const CacheView& input = caches[m.graph.input_buffer];
+    const auto& nodes = m.graph.nodes;
     for (int ch = 0; ch < m.cfg.channels; ++ch) {
-        for (const net::Node& node : m.graph.nodes) {
-            if (node.conv >= 0) member.sync();
-            exec::step(*this, node, 0, count, y, x, ch, share, own_col);
+        for (size_t k = 0; k < nodes.size(); ++k) {
+            if (nodes[k].conv >= 0) member.sync();
+            const int relu = exec::sampler_fused_relu(*this, k);
+            exec::step(*this, nodes[k], 0, count, y, x, ch, share, own_col, relu >= 0 ? &nodes[relu] : nullptr);
+            if (relu >= 0) k = relu;
         }
         member.sync();
         if (share.part == 0) m.backend->draw_at(spec, logits, input, 0, count, y, x, ch);

@@ -386,13 +386,14 @@ static void check_conv_at(const ConvCase& cc) {
                 }
                 const int width = cc.out / cc.mask.groups;
                 cpu::conv_at(conv, w.data(), b.data(), a, lda, out.data(), cc.out, s.count, g * width,
-                             (g + 1) * width, false);
+                             (g + 1) * width, false, nullptr);
                 // The same columns in two pieces (a sampling team's split) give the same bits.
                 Floats halves(out.size(), 0.0f);
                 const int mid = g * width + width / 2;
-                cpu::conv_at(conv, w.data(), b.data(), a, lda, halves.data(), cc.out, s.count, g * width, mid, false);
+                cpu::conv_at(conv, w.data(), b.data(), a, lda, halves.data(), cc.out, s.count, g * width, mid, false,
+                             nullptr);
                 cpu::conv_at(conv, w.data(), b.data(), a, lda, halves.data(), cc.out, s.count, mid, (g + 1) * width,
-                             false);
+                             false, nullptr);
                 for (int n = 0; n < s.count; ++n)
                     for (int o = g * width; o < (g + 1) * width; ++o)
                         EXPECT(halves[static_cast<size_t>(n) * cc.out + o] == out[static_cast<size_t>(n) * cc.out + o],

@@ -130,8 +130,8 @@ public:
         cpu::masked_conv_gather_at(conv, in, n0, n1, y, x, col, col_stride);
     }
     void conv_at(const net::MaskedConv& conv, const float* w, const float* b, const float* a, int64_t lda,
-                 float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) override {
-        cpu::conv_at(conv, w, b, a, lda, out, out_stride, rows, o0, o1, accumulate);
+                 float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate, float* relu_out) override {
+        cpu::conv_at(conv, w, b, a, lda, out, out_stride, rows, o0, o1, accumulate, relu_out);
     }
     void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
                  int width) override {

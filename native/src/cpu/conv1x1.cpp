@@ -74,10 +74,12 @@ void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const flo
 }
 
 void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
-             int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate) {
+             int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate,
+             float* relu_out) {
     if (o1 <= o0) return;
     sgemm_bias(false, false, rows, o1 - o0, static_cast<int>(conv.packed_rows()), a, static_cast<int>(lda),
-               weight + o0, conv.out_channels, bias + o0, accumulate, out + o0, static_cast<int>(out_stride), nullptr);
+               weight + o0, conv.out_channels, bias + o0, accumulate, out + o0, static_cast<int>(out_stride),
+               relu_out ? relu_out + o0 : nullptr);
 }
 
 }  // namespace cpu

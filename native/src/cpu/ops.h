@@ -48,7 +48,8 @@ void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const flo
 // One position of `rows` images, output columns o0..o1 (either convolution: a is the input at
 // the position for a 1x1, the gathered taps for a k x k).
 void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias, const float* a,
-             int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate);
+             int64_t lda, float* out, int64_t out_stride, int rows, int o0, int o1, bool accumulate,
+             float* relu_out);
 
 // ---- activations.cpp ----
 void relu_forward(const Context& ctx, const float* in, float* out, int64_t n);
