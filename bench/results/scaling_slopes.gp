@@ -1,10 +1,10 @@
 threads = 2
 has_torch = 1
-slope_batch_engine = 0.99
-slope_batch_torch = 1.32
-slope_pixels_engine = 1.01
-slope_hidden_engine = 1.39
-slope_sampling_cached = 0.93
-slope_sampling_naive = 1.79
+slope_batch_engine = 1.05
+slope_batch_torch = 1.53
+slope_pixels_engine = 1.06
+slope_hidden_engine = 1.36
+slope_sampling_cached = 0.96
+slope_sampling_naive = 2.01
 sampling_batch = 8
 naive_rows = 1
