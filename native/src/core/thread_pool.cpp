@@ -17,7 +17,7 @@ namespace {
 int spin_micros() {
     static const int micros = [] {
         const char* v = std::getenv("PIXELCNN4J_SPIN_US");
-        return v ? std::max(0, std::atoi(v)) : ThreadPool::kSpinMicros;
+        return v ? std::min(1000000, std::max(0, std::atoi(v))) : ThreadPool::kSpinMicros;  // at most 1 s
     }();
     return micros;
 }
@@ -29,7 +29,7 @@ int spin_micros() {
 template <typename Done, typename Check>
 bool spin_until(Done done, Check check) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_micros());
-    for (int spins = 1;; ++spins) {
+    for (int64_t spins = 1;; ++spins) {
         if (done()) return true;
         spin_pause();
         if (spins % 64 == 0) {
@@ -54,7 +54,8 @@ int current_cpu() {
 #endif
 }
 
-// Moves the calling thread off `cpu` and leaves its affinity as it was: a nudge, not a pin.
+// Moves the calling thread off `cpu` and leaves its affinity as it was: a nudge, not a pin. (A
+// change of this thread's affinity by someone else between the two calls would be undone.)
 // Why: a worker woken by the caller is often placed on the caller's CPU (the scheduler's
 // wake-affine choice), and two threads that take turns on one CPU stay there, because both are
 // always cache-hot; the second CPU then idles and a call costs what one thread would (measured:

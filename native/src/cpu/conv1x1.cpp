@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "../core/check.h"
 #include "gemm.h"
 #include "ops.h"
 
@@ -55,7 +56,11 @@ void conv1x1_backward(const Context& ctx, const net::MaskedConv& conv, const flo
     }
     // Through the ReLU that made `in`: block by block, the input gradient into a scratch that
     // stays in L2, then din (+)= it where in > 0: the bits of writing the whole gradient out and
-    // running relu_backward over it, without the round trip to memory.
+    // running relu_backward over it, without the round trip to memory. din may be dout's slot
+    // (the arena reuses a freed gradient slot of the same width for the ReLU's input): each
+    // block reads its rows of dout before it writes the same rows of din, and the weight and
+    // bias gradients have read dout already.
+    PCNN_ASSERT(din != dout || ic == oc);
     static thread_local std::vector<float> weight_t;
     weight_t.resize(static_cast<size_t>(oc) * ic);
     transpose(weight, ic, oc, weight_t.data());

@@ -306,9 +306,10 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
                     prefetch_rows(a_next, a_ks, M, k0 + kc, next, i0 / 6, tiles);
                     prefetch_rows(bp, ldbp, N, k0 + kc, next, i0 / 6, tiles);
                 }
-                const float* a = A + i0 * a_rs + k0 * a_ks;
                 const WideFn kernel = trans_a ? wide_kernel<true>(rows) : wide_kernel<false>(rows);
-                const float* a_tile = trans_a ? packed_a.data() + i0 / 6 * packed_tile_floats(6, kc) : a;
+                // (A is null when the rows come from a source: no offset is formed from it then.)
+                const float* a_tile =
+                    trans_a ? packed_a.data() + i0 / 6 * packed_tile_floats(6, kc) : A + i0 * a_rs + k0 * a_ks;
                 for (int j0 = 0; j0 < N; j0 += 64) {
                     const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                     float* c = C + static_cast<int64_t>(i0) * ldc + j0;
@@ -333,9 +334,9 @@ PCNN_AVX512 void gemm_blocks(bool trans_a, int M, int N, int K, const float* A, 
                 prefetch_rows(a_next, a_ks, M, k0 + kc, next, i0 / kMr, tiles);
                 prefetch_rows(bp, ldbp, N, k0 + kc, next, i0 / kMr, tiles);
             }
-            const float* a = A + i0 * a_rs + k0 * a_ks;
             const KernelFn kernel = trans_a ? narrow_kernel<true>(rows) : narrow_kernel<false>(rows);
-            const float* a_tile = trans_a ? packed_a.data() + i0 / kMr * packed_tile_floats(kMr, kc) : a;
+            const float* a_tile =
+                trans_a ? packed_a.data() + i0 / kMr * packed_tile_floats(kMr, kc) : A + i0 * a_rs + k0 * a_ks;
             for (int j0 = 0; j0 < N; j0 += kNr) {
                 const float* b = bp + static_cast<int64_t>(k0) * ldbp + j0;
                 float* c = C + static_cast<int64_t>(i0) * ldc + j0;

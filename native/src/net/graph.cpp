@@ -191,7 +191,11 @@ int64_t Graph::next_param_offset() {
 int Graph::fused_relu(size_t k) const {
     if (k + 1 >= nodes.size() || nodes[k].conv < 0) return -1;
     const Node& next = nodes[k + 1];
-    return next.op == Op::Relu && next.input == nodes[k].output ? static_cast<int>(k + 1) : -1;
+    // Not into the convolution's own input: the fused store would overwrite it while other
+    // tiles still read it.
+    return next.op == Op::Relu && next.input == nodes[k].output && next.output != nodes[k].input
+               ? static_cast<int>(k + 1)
+               : -1;
 }
 
 int Graph::relu_before(size_t k) const {
