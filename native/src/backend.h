@@ -132,6 +132,9 @@ public:
     virtual void adam_update(float* param, const float* grad, float* m, float* v, int64_t n,
                              const AdamStep& step) = 0;
     virtual double sum_squares(const float* x, int64_t n) = 0;
+    // Whether adam_update would leave every parameter and moment finite; nothing is written.
+    virtual bool adam_stays_finite(const float* param, const float* grad, const float* m, const float* v,
+                                   int64_t n, const AdamStep& step) = 0;
 
     // ---- cached sampling: one position (y, x) of images n0..n1 ----
     // Runs fn over shares of [0, count) images that may proceed independently (CPU: one share

@@ -268,14 +268,26 @@ float Model::forward_backward(const unsigned char* images, int count) {
     return static_cast<float>(total / count);
 }
 
+// A setting the update uses as a float: positive and finite in float, not only in double (1e300
+// becomes infinity, 1e-50 becomes 0).
+static bool positive_float(double x) {
+    const float f = static_cast<float>(x);
+    return std::isfinite(x) && std::isfinite(f) && f > 0.0f;
+}
+
 void Model::adam_step(const AdamConfig& adam) {
-    PCNN_REQUIRE(std::isfinite(adam.learning_rate) && adam.learning_rate > 0.0,
-                 "learning rate: expected a positive finite value, got " << adam.learning_rate);
-    PCNN_REQUIRE(adam.beta1 >= 0.0 && adam.beta1 < 1.0, "beta1: expected a value in [0, 1), got " << adam.beta1);
-    PCNN_REQUIRE(adam.beta2 >= 0.0 && adam.beta2 < 1.0, "beta2: expected a value in [0, 1), got " << adam.beta2);
-    PCNN_REQUIRE(adam.eps > 0.0 && std::isfinite(adam.eps), "eps: expected a positive finite value, got " << adam.eps);
-    PCNN_REQUIRE(adam.clip_norm >= 0.0 && std::isfinite(adam.clip_norm),
-                 "clip_norm: expected >= 0 (0 = off), got " << adam.clip_norm);
+    PCNN_REQUIRE(positive_float(adam.learning_rate),
+                 "learning rate: expected a positive value that is finite as a float (the engine computes in "
+                 "float32), got " << adam.learning_rate);
+    PCNN_REQUIRE(adam.beta1 >= 0.0 && adam.beta1 < 1.0 && static_cast<float>(adam.beta1) < 1.0f,
+                 "beta1: expected a value in [0, 1) that stays below 1 as a float, got " << adam.beta1);
+    PCNN_REQUIRE(adam.beta2 >= 0.0 && adam.beta2 < 1.0 && static_cast<float>(adam.beta2) < 1.0f,
+                 "beta2: expected a value in [0, 1) that stays below 1 as a float, got " << adam.beta2);
+    PCNN_REQUIRE(positive_float(adam.eps),
+                 "eps: expected a positive value that is finite as a float (the engine computes in float32), got "
+                     << adam.eps);
+    PCNN_REQUIRE(adam.clip_norm == 0.0 || positive_float(adam.clip_norm),
+                 "clip_norm: expected 0 (off) or a positive value finite as a float, got " << adam.clip_norm);
     ModelImpl& m = *impl_;
     const int64_t n = m.graph.param_floats;
     AdamStep step;
@@ -287,8 +299,14 @@ void Model::adam_step(const AdamConfig& adam) {
         const double norm = std::sqrt(m.backend->sum_squares(m.grads.f(), n));
         if (norm > adam.clip_norm) step.grad_scale = static_cast<float>(adam.clip_norm / (norm + 1e-6));
     }
-    m.adam_steps += 1;
-    step.step = m.adam_steps;
+    step.step = m.adam_steps + 1;
+    // Checked before anything is written: a step that would make a weight or a moment
+    // non-finite leaves the model as it was (a model that load would refuse is never made).
+    PCNN_REQUIRE(m.backend->adam_stays_finite(m.params.f(), m.grads.f(), m.adam_m.f(), m.adam_v.f(), n, step),
+                 "training diverged: this Adam step would make a weight or an Adam moment non-finite (learning rate "
+                     << adam.learning_rate << ", eps " << adam.eps
+                     << "); the model is unchanged; lower the learning rate or enable clip_norm");
+    m.adam_steps = step.step;
     m.backend->adam_update(m.params.f(), m.grads.f(), m.adam_m.f(), m.adam_v.f(), n, step);
 }
 

@@ -192,6 +192,39 @@ static void check_validation() {
     expect_throws([&] { m.write_tensor(pixelcnn::TENSOR_PARAM, 0, w.data()); }, "not finite");
 }
 
+// Adam settings valid as doubles but not as the floats the engine computes in are refused, and a
+// step that would make a weight or a moment non-finite fails and leaves the model as it was.
+static void check_adam_guards() {
+    Config c = tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 1);
+    Model m(c);
+    auto img = random_images(c, 2, 5);
+    auto snapshot = [&] {
+        std::vector<float> all;
+        for (int kind : {pixelcnn::TENSOR_PARAM, pixelcnn::TENSOR_ADAM_M, pixelcnn::TENSOR_ADAM_V})
+            for (int t = 0; t < m.tensor_count(); ++t) {
+                std::vector<float> v(static_cast<size_t>(m.tensor_size(t)));
+                m.read_tensor(kind, t, v.data());
+                all.insert(all.end(), v.begin(), v.end());
+            }
+        return all;
+    };
+    pixelcnn::AdamConfig ok;
+    m.train_step(img.data(), 2, ok);  // moments nonzero from here on
+    const auto before = snapshot();
+    pixelcnn::AdamConfig huge_lr;
+    huge_lr.learning_rate = 1e300;  // infinity as a float
+    expect_throws([&] { m.train_step(img.data(), 2, huge_lr); }, "finite as a float");
+    pixelcnn::AdamConfig tiny_eps;
+    tiny_eps.eps = 1e-50;  // 0 as a float
+    expect_throws([&] { m.train_step(img.data(), 2, tiny_eps); }, "eps");
+    pixelcnn::AdamConfig overflow;
+    overflow.learning_rate = 3e38;  // a float, but the step overflows the weights
+    expect_throws([&] { m.train_step(img.data(), 2, overflow); }, "model is unchanged");
+    EXPECT(snapshot() == before, "a refused Adam step changed the model");
+    m.train_step(img.data(), 2, ok);  // and it still trains
+    EXPECT(snapshot() != before, "training after a refused step changed nothing");
+}
+
 // Gradient-norm clipping scales the gradient Adam sees: after one step the first moment is
 // (1 - beta1) * g * clip / ||g||.
 static void check_clipping() {
@@ -291,6 +324,7 @@ int main() {
     }
     check_determinism_and_threads();
     check_clipping();
+    check_adam_guards();
     check_validation();
     return test_exit_code("test_model");
 }

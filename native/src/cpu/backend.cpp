@@ -89,6 +89,10 @@ public:
         cpu::adam_update(ctx_, param, grad, m, v, n, step);
     }
     double sum_squares(const float* x, int64_t n) override { return cpu::sum_squares(ctx_, x, n); }
+    bool adam_stays_finite(const float* param, const float* grad, const float* m, const float* v, int64_t n,
+                           const AdamStep& step) override {
+        return cpu::adam_stays_finite(ctx_, param, grad, m, v, n, step);
+    }
 
     void for_each_image_share(int count, int64_t min_share, const std::function<void(int, int)>& fn) override {
         pool_->parallel_for(0, count, [&](int64_t lo, int64_t hi) { fn(static_cast<int>(lo), static_cast<int>(hi)); },

@@ -68,6 +68,10 @@ void categorical_nll(const Context& ctx, const float* logits, const unsigned cha
 void adam_update(const Context& ctx, float* param, const float* grad, float* m, float* v, int64_t n,
                  const AdamStep& step);
 double sum_squares(const Context& ctx, const float* x, int64_t n);
+// Whether adam_update with these arguments would leave every parameter and moment finite
+// (computed, nothing written).
+bool adam_stays_finite(const Context& ctx, const float* param, const float* grad, const float* m, const float* v,
+                       int64_t n, const AdamStep& step);
 
 // ---- pixels.cpp ----
 void encode_input(const Context& ctx, const unsigned char* images, float* x, Shape s, int channels,

@@ -92,7 +92,12 @@ final class Checkpoints {
         long steps;
         try {
             config = PixelCnnConfig.fromMetadata(metadata);
-            steps = Long.parseLong(metadata.getOrDefault("training.step", "0"));
+            String step = metadata.getOrDefault("training.step", "0");
+            try {
+                steps = Long.parseLong(step);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("training.step: expected an integer, got \"" + step + "\"", e);
+            }
         } catch (IllegalArgumentException e) {
             throw new MalformedModelException(file + ": invalid model metadata: " + e.getMessage(), e);
         }

@@ -160,8 +160,10 @@ public final class SamplingConfig {
          *     batch size is not positive
          */
         public SamplingConfig build() {
-            if (!(temperature > 0) || Double.isInfinite(temperature)) {
-                throw new IllegalArgumentException("temperature: expected a positive finite value, got " + temperature);
+            if (!TrainingConfig.Builder.positiveFloat(temperature)) {
+                throw new IllegalArgumentException(
+                        "temperature: expected a positive value that is finite as a float (the engine samples in "
+                                + "float32), got " + temperature);
             }
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("batchSize: expected a positive count, got " + batchSize);

@@ -167,14 +167,24 @@ public final class TrainingConfig {
         public TrainingConfig build() {
             check(steps > 0, "steps: expected a positive count, got " + steps);
             check(batchSize > 0, "batchSize: expected a positive count, got " + batchSize);
-            check(Double.isFinite(learningRate) && learningRate > 0,
-                    "learningRate: expected a positive finite value, got " + learningRate);
-            check(beta1 >= 0 && beta1 < 1, "beta1: expected a value in [0, 1), got " + beta1);
-            check(beta2 >= 0 && beta2 < 1, "beta2: expected a value in [0, 1), got " + beta2);
-            check(Double.isFinite(eps) && eps > 0, "eps: expected a positive finite value, got " + eps);
-            check(Double.isFinite(clipNorm) && clipNorm >= 0,
-                    "clipNorm: expected 0 (off) or a positive value, got " + clipNorm);
+            // The engine computes in float32: a value must be valid as a float, not only as a
+            // double (1e300 becomes infinity, 1e-50 becomes 0, 0.99999999 becomes 1).
+            check(positiveFloat(learningRate),
+                    "learningRate: expected a positive value that is finite as a float, got " + learningRate);
+            check(beta1 >= 0 && (float) beta1 < 1,
+                    "beta1: expected a value in [0, 1) that stays below 1 as a float, got " + beta1);
+            check(beta2 >= 0 && (float) beta2 < 1,
+                    "beta2: expected a value in [0, 1) that stays below 1 as a float, got " + beta2);
+            check(positiveFloat(eps), "eps: expected a positive value that is finite as a float, got " + eps);
+            check(clipNorm == 0 || positiveFloat(clipNorm),
+                    "clipNorm: expected 0 (off) or a positive value finite as a float, got " + clipNorm);
             return new TrainingConfig(this);
+        }
+
+        /** Positive and finite as the float the engine turns it into. */
+        static boolean positiveFloat(double value) {
+            float f = (float) value;
+            return Double.isFinite(value) && Float.isFinite(f) && f > 0;
         }
 
         private static void check(boolean ok, String message) {

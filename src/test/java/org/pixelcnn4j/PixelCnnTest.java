@@ -131,6 +131,28 @@ class PixelCnnTest {
         }
     }
 
+    /** A step that would overflow the weights fails, the model stays as it was, and it saves and loads. */
+    @Test
+    void divergingStepLeavesALoadableModel(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tiny(1, true);
+        Images data = randomImages(c, 16, 4);
+        Path file = dir.resolve("model.safetensors");
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            model.train(data, TrainingConfig.builder().setSteps(2).optBatchSize(8).build(), null);
+            double before = model.logLikelihood(data).meanNats();
+            TrainingConfig overflowing = TrainingConfig.builder().setSteps(1).optBatchSize(8)
+                    .optLearningRate(3e38).build();  // a float, but the step overflows
+            RuntimeException e = assertThrows(RuntimeException.class, () -> model.train(data, overflowing, null));
+            assertTrue(e.getMessage().contains("model is unchanged"), e.getMessage());
+            assertEquals(2, model.step());
+            assertEquals(before, model.logLikelihood(data).meanNats(), 0.0);
+            model.save(file);
+        }
+        try (PixelCnn loaded = PixelCnn.load(file)) {
+            assertEquals(2, loaded.step());
+        }
+    }
+
     @Test
     void saveAndLoadKeepWeightsExactly(@TempDir Path dir) throws IOException {
         PixelCnnConfig c = tiny(3, false);
@@ -267,6 +289,21 @@ class PixelCnnTest {
                 () -> TrainingConfig.builder().optLearningRate(Double.NaN).build());
         assertTrue(lr.getMessage().contains("learningRate"), lr.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optLearningRate(Double.POSITIVE_INFINITY).build());
+        // Valid doubles that overflow or vanish as the floats the engine computes in.
+        IllegalArgumentException hugeLr = assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder().optLearningRate(1e300).build());
+        assertTrue(hugeLr.getMessage().contains("learningRate") && hugeLr.getMessage().contains("float"),
+                hugeLr.getMessage());
+        IllegalArgumentException tinyEps = assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder().optEps(1e-50).build());
+        assertTrue(tinyEps.getMessage().contains("eps"), tinyEps.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optBetas(0.9, 0.99999999).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().optClipNorm(1e300).build());
+        for (double t : new double[] {1e-50, 1e300, 0, -1, Double.NaN}) {
+            IllegalArgumentException temp = assertThrows(IllegalArgumentException.class,
+                    () -> SamplingConfig.builder().optTemperature(t).build());
+            assertTrue(temp.getMessage().contains("temperature"), temp.getMessage());
+        }
         assertThrows(IllegalArgumentException.class, () -> Device.cpu(-1));
     }
 

@@ -360,6 +360,12 @@ public final class Safetensors {
         }
         json.append('}');
         byte[] utf8 = json.toString().getBytes(StandardCharsets.UTF_8);
+        // The writer keeps the reader's limit: a file it writes is one it reads back.
+        if (utf8.length > MAX_HEADER_BYTES - 7) {
+            throw new IllegalArgumentException("safetensors: the header (metadata and tensor table) would be "
+                    + utf8.length + " bytes, above the reader's limit of " + MAX_HEADER_BYTES
+                    + " bytes; store less metadata");
+        }
         int padded = (utf8.length + 7) & ~7;
         byte[] result = Arrays.copyOf(utf8, padded);
         Arrays.fill(result, utf8.length, padded, (byte) ' ');
