@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -200,6 +201,34 @@ class PixelCnnTest {
         Path empty = dir.resolve("empty.safetensors");
         Files.write(empty, new byte[0]);
         assertThrows(MalformedModelException.class, () -> PixelCnn.load(empty));
+
+        // A non-numeric metadata value: the error names the key.
+        String header = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String step = "\"training.step\":\"0\"";
+        assertTrue(header.contains(step), "the saved header holds " + step);
+        Path badStep = dir.resolve("bad-step.safetensors");
+        Files.write(badStep, header.replace(step, "\"training.step\":\"x\"")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        MalformedModelException e3 = assertThrows(MalformedModelException.class, () -> PixelCnn.load(badStep));
+        assertTrue(e3.getMessage().contains("training.step: expected an integer"), e3.getMessage());
+    }
+
+    /** The writer keeps the reader's header limit: too much metadata is refused before any file is touched. */
+    @Test
+    void metadataBeyondTheReadersLimitIsRefused(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        try (PixelCnn model = PixelCnn.create(tiny(1, true), Device.cpu(1))) {
+            model.save(file);
+            byte[] original = Files.readAllBytes(file);
+            String huge = "a".repeat((int) org.pixelcnn4j.io.Safetensors.MAX_HEADER_BYTES);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.save(file, Map.of("note", huge)));
+            assertTrue(e.getMessage().contains("reader's limit"), e.getMessage());
+            assertArrayEquals(original, Files.readAllBytes(file));
+            try (var files = Files.list(dir)) {
+                assertEquals(List.of(file), files.toList(), "nothing left beside the checkpoint");
+            }
+        }
     }
 
     @Test
