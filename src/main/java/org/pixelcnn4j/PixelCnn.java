@@ -97,11 +97,13 @@ public final class PixelCnn implements AutoCloseable {
 
     /** @return number of trainable values (masked taps included, as in PyTorch) */
     public long parameterCount() {
-        enter();
+        boolean entered = enterForRead();
         try {
             return model.parameter_count();
         } finally {
-            leave();
+            if (entered) {
+                leave();
+            }
         }
     }
 
@@ -135,21 +137,25 @@ public final class PixelCnn implements AutoCloseable {
      * @return the tensors
      */
     public List<Safetensors.Tensor> stateDict() {
-        enter();
+        boolean entered = enterForRead();
         try {
             return Checkpoints.tensors(model, pixelcnn.TENSOR_PARAM, "");
         } finally {
-            leave();
+            if (entered) {
+                leave();
+            }
         }
     }
 
     /** @return optimiser steps taken so far (restored by {@link #load}) */
     public long step() {
-        enter();
+        boolean entered = enterForRead();
         try {
             return model.adam_step_count();
         } finally {
-            leave();
+            if (entered) {
+                leave();
+            }
         }
     }
 
@@ -381,11 +387,13 @@ public final class PixelCnn implements AutoCloseable {
      */
     public void save(Path file, Map<String, String> extraMetadata) throws IOException {
         Checkpoints.checkExtraKeys(extraMetadata);
-        enter();
+        boolean entered = enterForRead();
         try {
             Checkpoints.write(file, extraMetadata, config, model);
         } finally {
-            leave();
+            if (entered) {
+                leave();
+            }
         }
     }
 
@@ -491,6 +499,12 @@ public final class PixelCnn implements AutoCloseable {
         Thread me = Thread.currentThread();
         if (!user.compareAndSet(null, me)) {
             Thread other = user.get();
+            if (other == me) {
+                throw new IllegalStateException("this PixelCnn is already running a call on this thread: a "
+                        + "listener called back into it. A listener may call config(), device(), step(), "
+                        + "parameterCount(), stateDict(), save(...), isClosed() and the flop counts; training, "
+                        + "scoring, sampling and close() must wait until the running call returns");
+            }
             throw new IllegalStateException("this PixelCnn is in use by thread \""
                     + (other == null ? "?" : other.getName())
                     + "\"; a model serves one thread at a time (use one model per thread)");
@@ -499,6 +513,22 @@ public final class PixelCnn implements AutoCloseable {
             user.set(null);
             ensureOpen();
         }
+    }
+
+    /**
+     * Like {@link #enter}, but lets through a call from one of this model's own listeners (the
+     * same thread, the model between two steps or rows): for reads that leave the engine as it
+     * is, such as saving a checkpoint every few hundred steps.
+     *
+     * @return whether this call entered, and so must leave
+     */
+    private boolean enterForRead() {
+        ensureOpen();
+        if (user.get() == Thread.currentThread()) {
+            return false;
+        }
+        enter();
+        return true;
     }
 
     private void leave() {

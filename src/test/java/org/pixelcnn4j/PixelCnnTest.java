@@ -369,6 +369,34 @@ class PixelCnnTest {
         assertThrows(IllegalStateException.class, () -> model.save(Path.of("x.safetensors")));
     }
 
+    /** From its own listener a model answers reads (a checkpoint every step here) and names what is refused. */
+    @Test
+    void listenerMayReadAndSaveButNotTrain(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tiny(1, true);
+        Images data = randomImages(c, 16, 6);
+        Path file = dir.resolve("every-step.safetensors");
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            List<Long> seen = new ArrayList<>();
+            AtomicReference<RuntimeException> refused = new AtomicReference<>();
+            model.train(data, TrainingConfig.builder().setSteps(3).optBatchSize(8).build(), p -> {
+                seen.add(model.step());
+                try {
+                    model.save(file);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                refused.set(assertThrows(IllegalStateException.class, () -> model.logLikelihood(data)));
+            });
+            assertEquals(List.of(1L, 2L, 3L), seen);
+            assertTrue(refused.get().getMessage().contains("a listener called back into it"),
+                    refused.get().getMessage());
+            try (PixelCnn saved = PixelCnn.load(file)) {
+                assertEquals(3, saved.step());
+            }
+            assertEquals(16, model.logLikelihood(data).count());  // and the model is free again
+        }
+    }
+
     @Test
     void secondThreadIsRejectedWhileTheFirstIsInside() throws Exception {
         PixelCnnConfig c = tiny(1, true);
