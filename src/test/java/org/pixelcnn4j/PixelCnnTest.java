@@ -265,6 +265,35 @@ class PixelCnnTest {
         }
     }
 
+    /** Temporaries a killed save left behind go on the next save to that path, once nobody has touched them for an hour. */
+    @Test
+    void abandonedTemporariesAreRemovedAndErrorsNameTheTarget(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        Path abandoned = dir.resolve(".model.safetensors.1f2e3d4c5b6a7980.tmp");
+        Path live = dir.resolve(".model.safetensors.00ff.tmp");
+        Path otherTarget = dir.resolve(".other.safetensors.1234.tmp");
+        for (Path p : List.of(abandoned, live, otherTarget)) {
+            Files.write(p, new byte[] {1, 2, 3});
+        }
+        java.nio.file.attribute.FileTime old =
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(2)));
+        Files.setLastModifiedTime(abandoned, old);
+        Files.setLastModifiedTime(otherTarget, old);
+        try (PixelCnn model = PixelCnn.create(tiny(1, true), Device.cpu(1))) {
+            model.save(file);
+            assertFalse(Files.exists(abandoned), "the abandoned temporary is still there");
+            assertTrue(Files.exists(live), "a temporary touched within the hour was removed");
+            assertTrue(Files.exists(otherTarget), "another path's temporary was removed");
+            // A save that cannot happen names the file asked for.
+            Path nowhere = dir.resolve("missing-folder").resolve("model.safetensors");
+            IOException e = assertThrows(IOException.class, () -> model.save(nowhere));
+            assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
+        }
+        // Loading a directory names it.
+        MalformedModelException d = assertThrows(MalformedModelException.class, () -> PixelCnn.load(dir));
+        assertTrue(d.getMessage().contains(dir.toString()) && d.getMessage().contains("directory"), d.getMessage());
+    }
+
     // ---- bad input ----
 
     @Test

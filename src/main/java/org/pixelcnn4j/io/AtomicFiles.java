@@ -14,10 +14,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes a file so that readers see either the old file or the complete new one: the content
  * goes to a temporary file in the same directory, is forced to disk, and is renamed over the
  * target; on any failure the temporary file is deleted and the target is left as it was.
+ *
+ * <p>A process killed while saving leaves its temporary file (".NAME.HEX.tmp" beside NAME)
+ * behind. Each successful save to a path removes the temporaries of that path which nobody has
+ * written to for {@link #STALE_AFTER}: a live writer keeps touching its own, so only abandoned
+ * ones go.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
     }
+
+    /** How long a temporary file must have been left alone before a later save removes it. */
+    public static final java.time.Duration STALE_AFTER = java.time.Duration.ofHours(1);
 
     /** Writes the content of a file through the channel it is given. */
     @FunctionalInterface
@@ -41,6 +49,9 @@ public final class AtomicFiles {
     public static void write(Path target, ContentWriter content) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path directory = absolute.getParent();
+        if (Files.isDirectory(absolute)) {
+            throw new IOException(absolute + ": is a directory; expected a file path to save to");
+        }
         Path temp = null;
         try {
             FileChannel channel = null;
@@ -72,9 +83,41 @@ public final class AtomicFiles {
                     e.addSuppressed(deleteFailure);
                 }
             }
+            if (e instanceof IOException io) {
+                // Name the file the caller asked for, not only the temporary one.
+                throw new IOException("saving " + absolute + " failed (it is unchanged): " + io, io);
+            }
             throw e;
         }
         syncDirectory(directory);
+        removeStaleTemporaries(absolute);
+    }
+
+    /** Deletes abandoned temporaries of {@code target} (see the class comment); failures are ignored. */
+    static void removeStaleTemporaries(Path target) {
+        String prefix = "." + target.getFileName() + ".";
+        java.nio.file.attribute.FileTime cutoff =
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(STALE_AFTER));
+        try (var entries = Files.newDirectoryStream(target.getParent(), entry -> {
+            String name = entry.getFileName().toString();
+            if (!name.startsWith(prefix) || !name.endsWith(".tmp")) {
+                return false;
+            }
+            String middle = name.substring(prefix.length(), name.length() - 4);
+            return middle.matches("[0-9a-f]{1,16}");
+        })) {
+            for (Path stale : entries) {
+                try {
+                    if (Files.isRegularFile(stale) && Files.getLastModifiedTime(stale).compareTo(cutoff) < 0) {
+                        Files.deleteIfExists(stale);
+                    }
+                } catch (IOException ignored) {
+                    // someone else's file we cannot touch, or gone already
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException ignored) {
+            // a directory we cannot list: nothing to clean
+        }
     }
 
     /** Makes the rename durable; not every platform can open a directory, so failures are ignored. */

@@ -393,6 +393,9 @@ public final class Safetensors {
      */
     public static Contents read(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
+        if (Files.isDirectory(file)) {
+            throw malformed(file, "is a directory, not a checkpoint file");
+        }
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = in.size();
             if (size == 0) {
