@@ -58,6 +58,7 @@ SamplerImpl::SamplerImpl(ModelImpl& model, int n) : m(model), count(n) {
         view.data = cache_memory.back().f();
         caches.push_back(view);
     }
+    for (size_t k = 0; k < g.nodes.size(); ++k) fused_relu.push_back(exec::sampler_fused_relu(*this, k));
     for (const net::MaskedConv& conv : g.convs)
         if (!conv.pointwise()) col_stride = std::max(col_stride, conv.packed_rows());
     col = Buffer::floats(*m.backend, static_cast<int64_t>(m.backend->team_size()) * count * col_stride);
@@ -80,7 +81,7 @@ void SamplerImpl::step(int n0, int n1, int y, int x, int group) {
     const exec::ColumnShare whole;
     const auto& nodes = m.graph.nodes;
     for (size_t k = 0; k < nodes.size(); ++k) {
-        const int relu = exec::sampler_fused_relu(*this, k);
+        const int relu = fused_relu[k];
         exec::step(*this, nodes[k], n0, n1, y, x, group, whole, col.f(), relu >= 0 ? &nodes[relu] : nullptr);
         if (relu >= 0) k = relu;
     }
@@ -100,7 +101,7 @@ void SamplerImpl::team_pixel(TeamMember& member, const DrawSpec& spec, int y, in
     for (int ch = 0; ch < m.cfg.channels; ++ch) {
         for (size_t k = 0; k < nodes.size(); ++k) {
             if (nodes[k].conv >= 0) member.sync();
-            const int relu = exec::sampler_fused_relu(*this, k);
+            const int relu = fused_relu[k];
             exec::step(*this, nodes[k], 0, count, y, x, ch, share, own_col, relu >= 0 ? &nodes[relu] : nullptr);
             if (relu >= 0) k = relu;
         }

@@ -29,6 +29,7 @@ public:
     // Per graph buffer: its cache (a ring of rows for a k x k convolution's input, else the
     // current position) and the backend memory behind it.
     std::vector<CacheView> caches;
+    std::vector<int> fused_relu;  // per node: exec::sampler_fused_relu, found once
     std::vector<Buffer> cache_memory;
     int64_t col_stride = 0;  // floats of im2col scratch per image
     Buffer col;              // (team_size, count, col_stride): each team member's own

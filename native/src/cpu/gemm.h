@@ -67,6 +67,15 @@ struct Im2col {
     int taps = 0;
     const int* dy = nullptr;
     const int* dx = nullptr;
+
+    // Where tap t of output position p reads its channels in `in`; null outside the image.
+    const float* source(int64_t p, int t) const {
+        const int64_t plane = static_cast<int64_t>(s.height) * s.width;
+        const int64_t n = p / plane;
+        const int sy = static_cast<int>(p % plane / s.width) + dy[t], sx = static_cast<int>(p % s.width) + dx[t];
+        if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) return nullptr;
+        return in + ((n * s.height + sy) * s.width + sx) * channels;
+    }
 };
 // Rows p0 .. p1 of C (C points at row p0) = the implicit A's rows . B + bias (accumulate and
 // relu as sgemm_bias), with the bits of gathering the rows and calling sgemm_bias on them.

@@ -19,54 +19,47 @@ namespace {
 // the 3x3 over 64 channels, well inside an L2; a multiple of the kernels' 6- and 12-row tiles.
 const int kGatherBlock = 192;
 
-// col rows p0..p1 (taps*IC each): for each output position the input channels at each live
-// tap, zero outside the image. Single-threaded.
-void gather_rows(const net::MaskedConv& conv, const float* in, float* col, Shape s, int64_t p0, int64_t p1) {
-    const int ic = conv.in_channels;
-    const int64_t k_total = conv.packed_rows();
-    const int64_t plane = static_cast<int64_t>(s.height) * s.width;
-    for (int64_t p = p0; p < p1; ++p) {
-        const int64_t n = p / plane;
-        const int y = static_cast<int>(p % plane / s.width), x = static_cast<int>(p % s.width);
-        float* dst = col + p * k_total;
-        for (int t = 0; t < conv.taps; ++t, dst += ic) {
-            const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
-            if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) {
-                std::memset(dst, 0, sizeof(float) * ic);
-            } else {
-                const float* src = in + ((n * s.height + sy) * s.width + sx) * ic;
-                std::memcpy(dst, src, sizeof(float) * ic);
-            }
-        }
-    }
+// The convolution's taps over `in` as an implicit im2col.
+Im2col taps_of(const net::MaskedConv& conv, const float* in, Shape s) {
+    Im2col taps;
+    taps.in = in;
+    taps.channels = conv.in_channels;
+    taps.s = s;
+    taps.taps = conv.taps;
+    taps.dy = conv.tap_dy.data();
+    taps.dx = conv.tap_dx.data();
+    return taps;
 }
 
-// col's rows without col: row p of col^T's transpose, i.e. position p's gathered taps, entries
-// i0..i1 (entry i is channel i % IC of tap i / IC), for the weight gradient col^T . dout.
+// col's rows without col: position p's gathered taps, entries i0..i1 (entry i is channel i % IC
+// of tap i / IC), zero outside the image. The rows of col^T for the weight gradient col^T .
+// dout, and, whole, the rows of a written col.
 struct GatheredTaps final : TransposedRows {
-    const net::MaskedConv& conv;
-    const float* in;
-    Shape s;
-    GatheredTaps(const net::MaskedConv& c, const float* input, Shape shape) : conv(c), in(input), s(shape) {}
+    Im2col taps;
+    explicit GatheredTaps(const Im2col& t) : taps(t) {}
 
     const float* row(int64_t p, int i0, int i1, float* scratch) const override {
-        const int ic = conv.in_channels;
-        const int64_t plane = static_cast<int64_t>(s.height) * s.width;
-        const int64_t n = p / plane;
-        const int y = static_cast<int>(p % plane / s.width), x = static_cast<int>(p % s.width);
+        const int ic = taps.channels;
         for (int t = i0 / ic; t * ic < i1; ++t) {
             const int c0 = std::max(i0, t * ic) - t * ic, c1 = std::min(i1, (t + 1) * ic) - t * ic;
             float* dst = scratch + t * ic + c0 - i0;
-            const int sy = y + conv.tap_dy[t], sx = x + conv.tap_dx[t];
-            if (sy < 0 || sy >= s.height || sx < 0 || sx >= s.width) {
+            const float* src = taps.source(p, t);
+            if (src == nullptr) {
                 std::memset(dst, 0, sizeof(float) * (c1 - c0));
             } else {
-                std::memcpy(dst, in + ((n * s.height + sy) * s.width + sx) * ic + c0, sizeof(float) * (c1 - c0));
+                std::memcpy(dst, src + c0, sizeof(float) * (c1 - c0));
             }
         }
         return scratch;
     }
 };
+
+// col rows p0..p1 (taps * IC each), written out. Single-threaded.
+void gather_rows(const Im2col& taps, float* col, int64_t p0, int64_t p1) {
+    const GatheredTaps rows(taps);
+    const int k_total = taps.taps * taps.channels;
+    for (int64_t p = p0; p < p1; ++p) rows.row(p, 0, k_total, col + p * k_total);
+}
 
 // din (P, IC) += dcol rows p0..p1 scattered back: output p's tap t came from input p +
 // offset(t). Walks dcol in order (each row read once, whole) and adds into the few input rows
@@ -101,20 +94,14 @@ void masked_conv_forward(const Context& ctx, const net::MaskedConv& conv, const 
     // is 256 MB). Every row's sums are the same whatever the blocks (gemm.h), so are the bits.
     // Where the AVX-512 kernel can, it reads the taps from the input itself (Im2col) and col
     // is not written at all: the gather was a ninth of a forward pass.
-    Im2col taps;
-    taps.in = in;
-    taps.channels = conv.in_channels;
-    taps.s = s;
-    taps.taps = conv.taps;
-    taps.dy = conv.tap_dy.data();
-    taps.dx = conv.tap_dx.data();
+    const Im2col taps = taps_of(conv, in, s);
     split_gemm_rows(ctx, static_cast<int>(s.positions()), [&](int m0, int m1) {
         for (int b0 = m0; b0 < m1; b0 += kGatherBlock) {
             const int b1 = std::min(m1, b0 + kGatherBlock);
             const int64_t at = static_cast<int64_t>(b0) * oc;
             float* relu_at_block = relu_out ? relu_out + at : nullptr;
             if (sgemm_im2col_bias(taps, b0, b1, oc, weight, oc, bias, accumulate, out + at, oc, relu_at_block)) continue;
-            gather_rows(conv, in, col, s, b0, b1);
+            gather_rows(taps, col, b0, b1);
             sgemm_bias(false, false, b1 - b0, oc, k_total, col + static_cast<int64_t>(b0) * k_total, k_total, weight, oc,
                        bias, accumulate, out + at, oc, relu_at_block);
         }
@@ -130,7 +117,7 @@ void masked_conv_backward(const Context& ctx, const net::MaskedConv& conv, const
     sgemv_t(P, oc, dout, oc, ones, dbias);  // dbias = dout^T . 1
     // dweight = col^T . dout, col's rows gathered as the GEMM packs them (col is scratch only
     // where the GEMM kernel needs it stored).
-    parallel_sgemm_rows_tn(ctx, k_total, oc, P, GatheredTaps(conv, in, s), dout, oc, dweight, oc, col);
+    parallel_sgemm_rows_tn(ctx, k_total, oc, P, GatheredTaps(taps_of(conv, in, s)), dout, oc, dweight, oc, col);
     conv.zero_masked_centre(dweight);  // masked pairs have no gradient
     if (din == nullptr) return;
     // din = scatter(dout . weight^T), through col (the gathered input is no longer needed): each
