@@ -2,11 +2,13 @@
 // model's backend. Nothing here knows the architecture: that is net/.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "core/check.h"
+#include "core/memory.h"
 #include "core/rng.h"
 #include "core/sampling.h"
 #include "cpu/blas.h"
@@ -22,6 +24,13 @@ namespace {
 
 // Largest batch a forward-only pass (likelihood, sampling) processes at once.
 const int kEvalChunk = 32;
+
+// Widest layer: keeps every channel product of the graph's int64 arithmetic far from overflow;
+// whether a model of that size fits is require_memory's question.
+const int kMaxWidth = 65536;
+
+// Largest tensor: what one Java array and one checkpoint tensor of the Java API can hold.
+const int64_t kMaxTensorValues = 2147483647;
 
 void check_threads(int threads) {
     PCNN_REQUIRE(threads >= 0 && threads <= 1024,
@@ -49,7 +58,8 @@ void check_config(const Config& c) {
     const int widths[3] = {c.hidden_channels, c.residual_channels, c.head_channels};
     const char* names[3] = {"hidden_channels", "residual_channels", "head_channels"};
     for (int i = 0; i < 3; ++i) {
-        PCNN_REQUIRE(widths[i] > 0, names[i] << ": expected a positive count, got " << widths[i]);
+        PCNN_REQUIRE(widths[i] > 0 && widths[i] <= kMaxWidth,
+                     names[i] << ": expected a count in 1.." << kMaxWidth << ", got " << widths[i]);
         PCNN_REQUIRE(widths[i] % c.channels == 0,
                      names[i] << ": expected a multiple of the " << c.channels
                               << " image channels (one group per colour), got " << widths[i]);
@@ -64,9 +74,26 @@ void check_config(const Config& c) {
     check_threads(c.threads);
 }
 
+long long parameter_count(const Config& config) {
+    check_config(config);
+    long long total = 0;
+    for (const net::TensorInfo& t : net::build_network(config).tensors) total += t.dense_size();
+    return total;
+}
+
 ModelImpl::ModelImpl(const Config& config) : cfg(config) {
     check_config(cfg);
     graph = net::build_network(cfg);
+    int64_t dense_values = 0;
+    for (const net::TensorInfo& t : graph.tensors) {
+        PCNN_REQUIRE(t.dense_size() <= kMaxTensorValues,
+                     "memory: tensor " << t.name << " would hold " << t.dense_size() << " values, more than the "
+                                       << kMaxTensorValues << " one tensor can hold");
+        dense_values += t.dense_size();
+    }
+    // Weights, gradients and both Adam moments, plus one tensor's staging copy at init.
+    require_memory(4.0 * sizeof(float) * static_cast<double>(graph.param_floats),
+                   "a model of " + std::to_string(dense_values) + " parameters (weights, gradients and Adam moments)");
     backend = make_cpu_backend(cfg.threads);
     for (const net::Node& n : graph.nodes) {
         std::string why;
@@ -97,10 +124,15 @@ void ModelImpl::init_weights() {
 void ModelImpl::ensure_capacity(int count) {
     if (count <= capacity) return;
     const int64_t P = shape(count).positions();
+    PCNN_REQUIRE(P <= INT32_MAX, "memory: a batch of " << count << " images of " << cfg.height << "x" << cfg.width
+                                                       << " is " << P << " pixels, more than the " << INT32_MAX
+                                                       << " one call can take; use smaller batches");
     // Release the old arena first so peak memory is one arena, not two.
     capacity = 0;
     arena.reset();
     plan = net::plan_arena(graph, P);
+    require_memory(sizeof(float) * static_cast<double>(plan.total_floats),
+                   "working memory for a batch of " + std::to_string(count) + (count == 1 ? " image" : " images"));
     arena = Buffer::floats(*backend, plan.total_floats);
     backend->fill(at(plan.ones), P, 1.0f);
     row_nll.assign(static_cast<size_t>(count) * cfg.height, 0.0);

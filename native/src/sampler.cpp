@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/check.h"
+#include "core/memory.h"
 #include "execute.h"
 #include "pixelcnn/pixelcnn.h"
 #include "sampler_impl.h"
@@ -54,14 +55,20 @@ SamplerImpl::SamplerImpl(ModelImpl& model, int n) : m(model), count(n) {
         view.rows = rows[b];
         view.width = m.cfg.width;
         view.channels = g.buffers[b].channels;
-        cache_memory.push_back(Buffer::floats(*m.backend, count * view.image_stride()));
-        view.data = cache_memory.back().f();
         caches.push_back(view);
     }
-    for (size_t k = 0; k < g.nodes.size(); ++k) fused_relu.push_back(exec::sampler_fused_relu(*this, k));
     for (const net::MaskedConv& conv : g.convs)
         if (!conv.pointwise()) col_stride = std::max(col_stride, conv.packed_rows());
-    col = Buffer::floats(*m.backend, static_cast<int64_t>(m.backend->team_size()) * count * col_stride);
+    const int64_t col_floats = static_cast<int64_t>(m.backend->team_size()) * count * col_stride;
+    double floats = static_cast<double>(col_floats);
+    for (const CacheView& view : caches) floats += static_cast<double>(count) * view.image_stride();
+    require_memory(sizeof(float) * floats, "a sampler for " + std::to_string(count) + " images");
+    for (CacheView& view : caches) {
+        cache_memory.push_back(Buffer::floats(*m.backend, count * view.image_stride()));
+        view.data = cache_memory.back().f();
+    }
+    for (size_t k = 0; k < g.nodes.size(); ++k) fused_relu.push_back(exec::sampler_fused_relu(*this, k));
+    col = Buffer::floats(*m.backend, col_floats);
 }
 
 // The column team is off unless asked for (PIXELCNN4J_SAMPLER_TEAM=1): measured on 2 cores of an

@@ -311,6 +311,50 @@ static void check_graph() {
     for (int64_t s : slots) EXPECT(s >= spans.back().second, "a gradient slot overlaps the activations");
 }
 
+// A configuration or batch too large for the machine fails before any allocation, saying what
+// it would need; parameter_count(config) agrees with the model without building one.
+static void check_memory_bounds() {
+    for (int channels : {1, 3}) {
+        for (int head = 0; head < 2; ++head) {
+            const Config c = tiny(channels, head, head == 0 ? 2 : 5, 3, 2);
+            Model m(c);
+            EXPECT(pixelcnn::parameter_count(c) == m.parameter_count(), "parameter_count(config) %lld vs %lld",
+                   pixelcnn::parameter_count(c), m.parameter_count());
+        }
+    }
+    Config wide;
+    wide.hidden_channels = 65537;
+    expect_throws([&] { pixelcnn::parameter_count(wide); }, "hidden_channels: expected a count in 1..65536");
+    // One 3x3 tensor of 65536^2 channel pairs holds 3.9e10 values: more than a tensor can.
+    Config one_tensor;
+    one_tensor.hidden_channels = one_tensor.residual_channels = one_tensor.head_channels = 65536;
+    expect_throws([&] { Model m(one_tensor); }, "values, more than the 2147483647 one tensor can hold");
+    // 1000 blocks of 15000 channels: each tensor fits, all of them need about 40 TB.
+    Config huge;
+    huge.hidden_channels = huge.residual_channels = huge.head_channels = 15000;
+    huge.blocks = 1000;
+    expect_throws([&] { Model m(huge); }, "memory: a model of ");
+    expect_throws([&] { Model m(huge); }, "more than the ");
+    // Few parameters, but 4096x4096 images with 30000 channels: petabytes of activations.
+    Config big_images;
+    big_images.height = big_images.width = 4096;
+    big_images.hidden_channels = 30000;
+    big_images.residual_channels = big_images.head_channels = 3;
+    big_images.blocks = 0;
+    Model m(big_images);
+    std::vector<unsigned char> image(static_cast<size_t>(4096) * 4096, 0);
+    std::vector<double> nll(1);
+    expect_throws([&] { m.log_likelihood(image.data(), 1, nll.data()); }, "memory: working memory for a batch of 1 image needs");
+    // The sampler keeps two rows of a 3x3 layer's input per image: 2 x 4096 x 300 floats, 9.8 MB
+    // an image, 9.8 TB for a million.
+    Config wide_rows = big_images;
+    wide_rows.hidden_channels = 3;
+    wide_rows.residual_channels = 300;
+    wide_rows.blocks = 1;
+    Model w(wide_rows);
+    expect_throws([&] { pixelcnn::CachedSampler s(w, 1000000); }, "memory: a sampler for 1000000 images needs");
+}
+
 int main() {
     check_graph();
     for (int head = 0; head < 2; ++head) {
@@ -326,5 +370,6 @@ int main() {
     check_clipping();
     check_adam_guards();
     check_validation();
+    check_memory_bounds();
     return test_exit_code("test_model");
 }

@@ -343,8 +343,11 @@ static void check_conv_against_reference(const cpu::Context& ctx, const ConvCase
         Floats din(P * cc.in), dw(static_cast<size_t>(conv.weight_size())), db(cc.out);
         fast_backward(ctx, conv, w, in, dout, din, false, dw, db, s);
         const size_t centre = static_cast<size_t>(conv.taps - 1) * cc.in * cc.out;
-        for (size_t i = 0; i < conv.centre_mask.size(); ++i)
-            if (conv.centre_mask[i] == 0.0f) EXPECT(dw[centre + i] == 0.0f, "%s: masked gradient %zu nonzero", cc.name, i);
+        for (int q = 0; q < cc.in; ++q)
+            for (int o = 0; o < cc.out; ++o)
+                if (!conv.centre_pair_live(q, o))
+                    EXPECT(dw[centre + static_cast<size_t>(q) * cc.out + o] == 0.0f,
+                           "%s: masked gradient (%d, %d) nonzero", cc.name, q, o);
     }
 }
 
@@ -631,9 +634,25 @@ static void check_masks() {
     const MaskedConv ca = pixelcnn::net::make_masked_conv(3, 3, MaskSpec::square(1, MaskType::A, 3));
     const MaskedConv cb = pixelcnn::net::make_masked_conv(3, 3, MaskSpec::square(1, MaskType::B, 3));
     double live_a = 0, live_b = 0;
-    for (float v : ca.centre_mask) live_a += v;
-    for (float v : cb.centre_mask) live_b += v;
+    for (int q = 0; q < 3; ++q)
+        for (int o = 0; o < 3; ++o) {
+            EXPECT(ca.centre_pair_live(q, o) == (q < o), "colour A centre pair (%d, %d)", q, o);
+            EXPECT(cb.centre_pair_live(q, o) == (q <= o), "colour B centre pair (%d, %d)", q, o);
+            live_a += ca.centre_pair_live(q, o);
+            live_b += cb.centre_pair_live(q, o);
+        }
     EXPECT(live_a == 3 && live_b == 6, "colour centre masks: %g and %g live pairs", live_a, live_b);
+    EXPECT(ca.live_macs() == 3 && cb.live_macs() == 6, "colour 1x1 live MACs %g, %g", ca.live_macs(), cb.live_macs());
+    // Wider groups (6 inputs in groups of 2, 9 outputs in groups of 3): input q is in group q / 2,
+    // output o in group o / 3.
+    const MaskedConv wa = pixelcnn::net::make_masked_conv(6, 9, MaskSpec::square(3, MaskType::A, 3));
+    double wide_live = 0;
+    for (int q = 0; q < 6; ++q)
+        for (int o = 0; o < 9; ++o) {
+            EXPECT(wa.centre_pair_live(q, o) == (q / 2 < o / 3), "6->9 A centre pair (%d, %d)", q, o);
+            wide_live += wa.centre_pair_live(q, o);
+        }
+    EXPECT(wa.live_macs() == 4 * 6 * 9 + wide_live, "6->9 A live MACs %g", wa.live_macs());
     // The vertical stack kernel: every tap above, none in the pixel's row.
     const MaskedConv v = pixelcnn::net::make_masked_conv(2, 2, MaskSpec{2, 3, 2, 1, MaskType::Full, 1});
     bool above = true;

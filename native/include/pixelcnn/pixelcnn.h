@@ -181,6 +181,11 @@ private:
 /// configuration rules: Model's constructor and the Java PixelCnnConfig builder both call it.
 void check_config(const Config& config);
 
+/// Parameters of a model of `config` (what Model::parameter_count would say), without building
+/// one: a loader compares it with the values a checkpoint holds before allocating anything.
+/// Throws as check_config does.
+long long parameter_count(const Config& config);
+
 /// Version string of the engine, e.g. "0.1.0 (cpu)".
 std::string version();
 

@@ -6,6 +6,7 @@
 
 #include "../backend.h"
 #include "../core/check.h"
+#include "../core/memory.h"
 #include "../core/spin_barrier.h"
 #include "blas.h"
 #include "gemm.h"
@@ -38,7 +39,7 @@ public:
     void* allocate(size_t bytes) override {
         const size_t rounded = (bytes + 63) / 64 * 64;
         void* p = std::aligned_alloc(64, rounded);
-        if (p == nullptr) throw std::bad_alloc();
+        if (p == nullptr) throw std::runtime_error("memory: allocating " + format_bytes(static_cast<double>(rounded)) + " failed");
         std::memset(p, 0, rounded);
         return p;
     }

@@ -18,7 +18,7 @@ inline bool inside(const Shape& s, int y, int x) { return y >= 0 && y < s.height
 // Whether (tap t, input q, output o) is a live weight.
 inline bool live(const net::MaskedConv& conv, int t, int q, int o) {
     const bool centre = conv.centre_live && t == conv.taps - 1;
-    return !centre || conv.centre_mask[static_cast<size_t>(q) * conv.out_channels + o] != 0.0f;
+    return !centre || conv.centre_pair_live(q, o);
 }
 
 }  // namespace

@@ -32,43 +32,41 @@ MaskedConv make_masked_conv(int in_channels, int out_channels, const MaskSpec& m
         }
     }
     // The anchor: every pair for a full mask, else earlier channel groups (type A) or earlier
-    // and its own group (type B).
+    // and its own group (type B); live if any input channel reaches an output.
     if (anchor_in_kernel) {
-        std::vector<float> live_pairs(static_cast<size_t>(in_channels) * out_channels, 0.0f);
         bool any_live = false;
-        for (int q = 0; q < in_channels; ++q) {
-            const int gq = channel_group(q, in_channels, mask.groups);
-            for (int o = 0; o < out_channels; ++o) {
-                const int go = channel_group(o, out_channels, mask.groups);
-                const bool live = mask.type == MaskType::Full ? true
-                                  : mask.type == MaskType::A  ? gq < go
-                                                              : gq <= go;
-                live_pairs[static_cast<size_t>(q) * out_channels + o] = live ? 1.0f : 0.0f;
-                any_live = any_live || live;
-            }
-        }
+        for (int q = 0; q < in_channels && !any_live; ++q) any_live = conv.masked_outputs(q) < out_channels;
         if (any_live) {
             conv.centre_live = true;
             conv.tap_dy.push_back(0);
             conv.tap_dx.push_back(0);
-            conv.centre_mask = std::move(live_pairs);
         }
     }
     conv.taps = static_cast<int>(conv.tap_dy.size());
     return conv;
 }
 
+int MaskedConv::masked_outputs(int q) const {
+    if (mask.type == MaskType::Full) return 0;
+    const int group = channel_group(q, in_channels, mask.groups);
+    const int outputs_per_group = out_channels / mask.groups;
+    return (mask.type == MaskType::A ? group + 1 : group) * outputs_per_group;
+}
+
 double MaskedConv::live_macs() const {
     double macs = static_cast<double>(taps - (centre_live ? 1 : 0)) * in_channels * out_channels;
-    for (float live : centre_mask) macs += live;
+    if (centre_live)
+        for (int q = 0; q < in_channels; ++q) macs += out_channels - masked_outputs(q);
     return macs;
 }
 
 void MaskedConv::zero_masked_centre(float* packed) const {
     if (!centre_live) return;
     float* centre = packed + static_cast<int64_t>(taps - 1) * in_channels * out_channels;
-    for (size_t i = 0; i < centre_mask.size(); ++i)
-        if (centre_mask[i] == 0.0f) centre[i] = 0.0f;
+    for (int q = 0; q < in_channels; ++q) {
+        float* row = centre + static_cast<int64_t>(q) * out_channels;
+        for (int o = 0, end = masked_outputs(q); o < end; ++o) row[o] = 0.0f;
+    }
 }
 
 int64_t TensorInfo::dense_size() const {

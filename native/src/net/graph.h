@@ -49,13 +49,17 @@ struct MaskedConv {
     MaskSpec mask;
     int taps = 0;                    // live spatial taps
     std::vector<int> tap_dy, tap_dx; // input offset of each live tap from the output position
-    bool centre_live = false;        // the last tap is the anchor, with centre_mask
-    std::vector<float> centre_mask;  // (in_channels, out_channels), 1 = live; empty if not live
+    bool centre_live = false;        // the last tap is the anchor (live for some channel pair)
 
     int64_t packed_rows() const { return static_cast<int64_t>(taps) * in_channels; }
     int64_t weight_size() const { return packed_rows() * out_channels; }
     // A 1x1 convolution reads its input at the output position only: no im2col needed.
     bool pointwise() const { return taps == 1 && tap_dy[0] == 0 && tap_dx[0] == 0; }
+    // At the anchor, input channel q reaches outputs masked_outputs(q) .. out_channels - 1: the
+    // channel-group mask masks a leading run of outputs (groups are contiguous), computed, not
+    // stored, so that building a graph allocates nothing in proportion to its weights.
+    int masked_outputs(int q) const;
+    bool centre_pair_live(int q, int o) const { return o >= masked_outputs(q); }
     // Multiply-adds per output position over live taps and live channel pairs.
     double live_macs() const;
     // Sets the masked entries of the anchor block of a packed weight (or its gradient) to +0:

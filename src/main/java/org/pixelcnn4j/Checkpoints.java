@@ -105,10 +105,29 @@ final class Checkpoints {
             throw new MalformedModelException(file + ": training.step is negative: " + steps);
         }
         Map<String, Safetensors.Tensor> byName = new HashMap<>();
+        long weightValues = 0;
         for (Safetensors.Tensor t : contents.tensors()) {
             byName.put(t.name(), t);
+            if (!t.name().startsWith(ADAM_M_PREFIX) && !t.name().startsWith(ADAM_V_PREFIX)) {
+                weightValues += t.data().length;
+            }
+        }
+        // Before a model is built: a small file whose metadata claims huge widths must not get
+        // the memory of the model it describes, only the shape checks of restore().
+        long expected = parameterCount(config);
+        if (weightValues != expected) {
+            throw new MalformedModelException(String.format(java.util.Locale.ROOT,
+                    "%s: the metadata describes a model of %,d parameters (%s), but the file's weight tensors"
+                    + " hold %,d values", file, expected, config, weightValues));
         }
         return new Contents(file, config, steps, byName);
+    }
+
+    /** Parameters of a model of {@code config}, from the engine, without building the model. */
+    static long parameterCount(PixelCnnConfig config) {
+        try (org.pixelcnn4j.engine.Config c = config.toNative(0)) {
+            return EngineCalls.run(() -> pixelcnn.parameter_count(c));
+        }
     }
 
     /** Sets a model of the checkpoint's configuration to the checkpoint's weights, moments and step. */

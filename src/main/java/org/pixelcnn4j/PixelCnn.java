@@ -37,6 +37,8 @@ import org.pixelcnn4j.io.Safetensors;
 public final class PixelCnn implements AutoCloseable {
 
     private static final double LN2 = Math.log(2.0);
+    /** How the engine's messages about memory begin (pixelcnn::require_memory). */
+    private static final String MEMORY_PREFIX = "memory: ";
 
     static {
         NativeLoader.load();
@@ -55,6 +57,11 @@ public final class PixelCnn implements AutoCloseable {
         try {
             this.model = new Model(native_);
         } catch (RuntimeException e) {
+            // The engine checks the memory a model needs against the machine before allocating.
+            String message = String.valueOf(e.getMessage());
+            if (message.startsWith(MEMORY_PREFIX)) {
+                throw new IllegalArgumentException(config + ": " + message.substring(MEMORY_PREFIX.length()), e);
+            }
             throw new PixelCnnException("engine: " + e.getMessage(), e);
         } finally {
             native_.close();
@@ -77,6 +84,8 @@ public final class PixelCnn implements AutoCloseable {
      * @param config the architecture
      * @param device where to compute
      * @return the model; close it when done
+     * @throws IllegalArgumentException if the model would need more memory than the machine has
+     *     (weights, gradients and Adam moments); the message says how much
      */
     public static PixelCnn create(PixelCnnConfig config, Device device) {
         if (config == null || device == null) {
@@ -417,7 +426,9 @@ public final class PixelCnn implements AutoCloseable {
      * @return the model, ready to train on, score or sample
      * @throws NoSuchFileException if the file does not exist
      * @throws MalformedModelException if the file is truncated, corrupted or not a pixelcnn4j
-     *     checkpoint
+     *     checkpoint, or if its metadata describes another model than its tensors hold (checked
+     *     before anything is allocated)
+     * @throws IllegalArgumentException if the model would need more memory than the machine has
      * @throws IOException if reading fails
      */
     public static PixelCnn load(Path file) throws IOException {
@@ -432,12 +443,19 @@ public final class PixelCnn implements AutoCloseable {
      * @return the model
      * @throws NoSuchFileException if the file does not exist
      * @throws MalformedModelException if the file is truncated, corrupted or not a pixelcnn4j
-     *     checkpoint
+     *     checkpoint, or if its metadata describes another model than its tensors hold (checked
+     *     before anything is allocated)
+     * @throws IllegalArgumentException if the model would need more memory than the machine has
      * @throws IOException if reading fails
      */
     public static PixelCnn load(Path file, Device device) throws IOException {
         Checkpoints.Contents checkpoint = Checkpoints.read(file);
-        PixelCnn result = new PixelCnn(checkpoint.config, device);
+        PixelCnn result;
+        try {
+            result = new PixelCnn(checkpoint.config, device);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
         try {
             Checkpoints.restore(checkpoint, result.model);
             return result;

@@ -54,18 +54,40 @@ public final class PixelCnnConfig {
         this.width = b.width;
         this.head = b.head;
         this.levels = b.levels;
-        this.hiddenChannels = b.hiddenChannels;
-        this.residualChannels = b.residualChannels;
-        this.headChannels = b.headChannels;
+        // Widths not set derive from the image channels and the hidden width, so that one
+        // setting gives a coherent model and the defaults suit grayscale and colour alike.
+        this.hiddenChannels = b.hiddenChannels != null ? b.hiddenChannels
+                : (channels == 3 ? DEFAULT_COLOUR_HIDDEN_CHANNELS : DEFAULT_HIDDEN_CHANNELS);
+        this.residualChannels = b.residualChannels != null ? b.residualChannels
+                : derivedResidualChannels(hiddenChannels, channels);
+        this.headChannels = b.headChannels != null ? b.headChannels : hiddenChannels;
         this.blocks = b.blocks;
         this.inputKernel = b.inputKernel;
         this.blockKernel = b.blockKernel;
         this.seed = b.seed;
     }
 
+    /** Hidden width of a grayscale model unless set: that of {@code fm-binary} and {@code fm-256}. */
+    public static final int DEFAULT_HIDDEN_CHANNELS = 128;
+    /** Hidden width of a colour model unless set: that of {@code rgb-32} (a multiple of 3). */
+    public static final int DEFAULT_COLOUR_HIDDEN_CHANNELS = 120;
+
+    /**
+     * The residual width a model gets unless it is set: half the hidden width, rounded down to a
+     * multiple of the image channels (one group per colour), at least one group.
+     */
+    static int derivedResidualChannels(int hiddenChannels, int channels) {
+        return Math.max(channels, hiddenChannels / 2 / channels * channels);
+    }
+
     /**
      * Returns a builder with the defaults of the {@code fm-binary} reference model (28x28
      * grayscale, Bernoulli, 128 hidden channels, 6 residual blocks, 7x7 then 3x3 kernels).
+     * Widths that are not set derive from the others: the hidden width is 128 for grayscale and
+     * 120 for colour (the {@code rgb-32} model), the residual width half the hidden one (rounded
+     * down to a multiple of the channels), the head width equal to the hidden one. So
+     * {@code optHiddenChannels(64)} alone gives 64/32/64, and {@code setImageShape(3, 32, 32)}
+     * alone a valid colour model.
      *
      * @return a new builder
      */
@@ -89,6 +111,16 @@ public final class PixelCnnConfig {
      */
     public static PixelCnnConfig fm256() {
         return builder().optCategorical(256).build();
+    }
+
+    /**
+     * The {@code rgb-32} reference model: 32x32 colour with 256 levels per channel, 120/60/120
+     * channels (the colour defaults).
+     *
+     * @return the configuration
+     */
+    public static PixelCnnConfig rgb32() {
+        return builder().setImageShape(3, 32, 32).optCategorical(256).build();
     }
 
     /** @return image channels C (1 or 3) */
@@ -283,7 +315,8 @@ public final class PixelCnnConfig {
     };
 
     /**
-     * Returns a builder initialised with this configuration.
+     * Returns a builder initialised with this configuration, every width set as it is here (so a
+     * new hidden width does not change the others).
      *
      * @return the builder
      */
@@ -332,9 +365,10 @@ public final class PixelCnnConfig {
         private int width = 28;
         private Head head = Head.BERNOULLI;
         private int levels = 2;
-        private int hiddenChannels = 128;
-        private int residualChannels = 64;
-        private int headChannels = 128;
+        // null: derived at build() (see PixelCnnConfig.builder()).
+        private Integer hiddenChannels;
+        private Integer residualChannels;
+        private Integer headChannels;
         private int blocks = 6;
         private int inputKernel = 7;
         private int blockKernel = 3;
@@ -382,7 +416,8 @@ public final class PixelCnnConfig {
         }
 
         /**
-         * @param hiddenChannels width of the residual stream
+         * @param hiddenChannels width of the residual stream (default 128, or 120 for colour);
+         *     the residual and head widths derive from it unless they are set
          * @return this builder
          */
         public Builder optHiddenChannels(int hiddenChannels) {
@@ -391,7 +426,8 @@ public final class PixelCnnConfig {
         }
 
         /**
-         * @param residualChannels width inside each residual block
+         * @param residualChannels width inside each residual block (default: half the hidden
+         *     width, rounded down to a multiple of the channels)
          * @return this builder
          */
         public Builder optResidualChannels(int residualChannels) {
@@ -400,7 +436,7 @@ public final class PixelCnnConfig {
         }
 
         /**
-         * @param headChannels width of the head's hidden layer
+         * @param headChannels width of the head's hidden layer (default: the hidden width)
          * @return this builder
          */
         public Builder optHeadChannels(int headChannels) {

@@ -213,6 +213,73 @@ class PixelCnnTest {
         assertTrue(e3.getMessage().contains("training.step: expected an integer"), e3.getMessage());
     }
 
+    /** Widths not set follow the hidden width and the image channels. */
+    @Test
+    void unsetWidthsDeriveFromTheHiddenWidth() {
+        PixelCnnConfig narrow = PixelCnnConfig.builder().optHiddenChannels(64).build();
+        assertEquals(List.of(64, 32, 64), List.of(narrow.hiddenChannels(), narrow.residualChannels(),
+                narrow.headChannels()));
+        PixelCnnConfig grey = PixelCnnConfig.builder().build();
+        assertEquals(List.of(128, 64, 128), List.of(grey.hiddenChannels(), grey.residualChannels(), grey.headChannels()));
+        PixelCnnConfig colour = PixelCnnConfig.builder().setImageShape(3, 32, 32).optCategorical(256).build();
+        assertEquals(List.of(120, 60, 120), List.of(colour.hiddenChannels(), colour.residualChannels(),
+                colour.headChannels()));
+        assertEquals(colour, PixelCnnConfig.rgb32());
+        // Half of 66 is 33, a multiple of 3; half of 6 is 3; an explicit width is kept.
+        PixelCnnConfig odd = PixelCnnConfig.builder().setImageShape(3, 8, 8).optHiddenChannels(66).build();
+        assertEquals(33, odd.residualChannels());
+        assertEquals(3, PixelCnnConfig.builder().setImageShape(3, 8, 8).optHiddenChannels(6).build().residualChannels());
+        PixelCnnConfig set = PixelCnnConfig.builder().optHiddenChannels(64).optResidualChannels(16).build();
+        assertEquals(List.of(64, 16, 64), List.of(set.hiddenChannels(), set.residualChannels(), set.headChannels()));
+        // toBuilder keeps every width as it is; the shape can come before or after the widths.
+        assertEquals(32, narrow.toBuilder().optHiddenChannels(96).build().residualChannels());
+        assertEquals(PixelCnnConfig.builder().optHiddenChannels(12).setImageShape(3, 8, 8).build(),
+                PixelCnnConfig.builder().setImageShape(3, 8, 8).optHiddenChannels(12).build());
+        try (PixelCnn model = PixelCnn.create(PixelCnnConfig.builder().setImageShape(3, 4, 4).optHiddenChannels(6)
+                .optBlocks(1).build(), Device.cpu(1))) {
+            assertTrue(model.parameterCount() > 0);
+        }
+    }
+
+    /** A configuration too big for the machine fails before allocating, saying what it needs. */
+    @Test
+    void absurdConfigurationsSayHowMuchMemoryTheyNeed() {
+        PixelCnnConfig huge = PixelCnnConfig.builder().optHiddenChannels(15000).optBlocks(1000).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PixelCnn.create(huge));
+        assertTrue(e.getMessage().contains("parameters (weights, gradients and Adam moments) needs"), e.getMessage());
+        assertTrue(e.getMessage().contains("TiB, more than the"), e.getMessage());
+        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class,
+                () -> PixelCnnConfig.builder().optHiddenChannels(1 << 20).build());
+        assertTrue(wide.getMessage().startsWith("hiddenChannels: expected a count in 1..65536"), wide.getMessage());
+    }
+
+    /**
+     * A checkpoint of a few kilobytes whose metadata claims a huge model is refused before any
+     * model is built: its tensors are compared with the parameters that metadata implies.
+     */
+    @Test
+    void checkpointMetadataMustMatchItsTensors(@TempDir Path dir) throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        try (PixelCnn model = PixelCnn.create(tiny(1, true), Device.cpu(1))) {
+            model.save(good);
+        }
+        org.pixelcnn4j.io.Safetensors.Contents contents = org.pixelcnn4j.io.Safetensors.read(good);
+        Map<String, String> metadata = new java.util.LinkedHashMap<>(contents.metadata());
+        metadata.keySet().removeIf(k -> k.startsWith("checksum."));
+        for (String[] claim : new String[][] {{"model.hidden_channels", "15000"}, {"model.blocks", "1000"}}) {
+            Map<String, String> lying = new java.util.LinkedHashMap<>(metadata);
+            lying.put(claim[0], claim[1]);
+            lying.put("model.residual_channels", "15000");
+            lying.put("model.head_channels", "15000");
+            Path file = dir.resolve("lying-" + claim[0] + ".safetensors");
+            org.pixelcnn4j.io.Safetensors.write(file, lying, contents.tensors());
+            assertTrue(Files.size(file) < 100_000);
+            MalformedModelException e = assertThrows(MalformedModelException.class, () -> PixelCnn.load(file));
+            assertTrue(e.getMessage().contains("the metadata describes a model of"), e.getMessage());
+            assertTrue(e.getMessage().contains("but the file's weight tensors hold"), e.getMessage());
+        }
+    }
+
     /** The writer keeps the reader's header limit: too much metadata is refused before any file is touched. */
     @Test
     void metadataBeyondTheReadersLimitIsRefused(@TempDir Path dir) throws IOException {

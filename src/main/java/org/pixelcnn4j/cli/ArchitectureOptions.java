@@ -28,16 +28,17 @@ final class ArchitectureOptions {
     Integer channels;
 
     @Option(names = "--hidden", paramLabel = "N", order = 13,
-            description = "Width of the residual stream. Default: ${DEFAULT-VALUE}.")
-    int hidden = 128;
+            description = "Width of the residual stream. Default: 128, or 120 for colour.")
+    Integer hidden;
 
     @Option(names = "--residual", paramLabel = "N", order = 14,
-            description = "Width inside each residual block. Default: ${DEFAULT-VALUE}.")
-    int residual = 64;
+            description = "Width inside each residual block. Default: half of --hidden"
+                    + " (rounded down to a multiple of the channels).")
+    Integer residual;
 
     @Option(names = "--head-channels", paramLabel = "N", order = 15,
-            description = "Width of the head's hidden layer. Default: ${DEFAULT-VALUE}.")
-    int headChannels = 128;
+            description = "Width of the head's hidden layer. Default: --hidden.")
+    Integer headChannels;
 
     @Option(names = "--blocks", paramLabel = "N", order = 16,
             description = "Residual blocks. Default: ${DEFAULT-VALUE}.")
@@ -59,13 +60,20 @@ final class ArchitectureOptions {
     PixelCnnConfig toConfig(int imageChannels, int height, int width, long seed) {
         PixelCnnConfig.Builder b = PixelCnnConfig.builder()
                 .setImageShape(channels != null ? channels : imageChannels, height, width)
-                .optHiddenChannels(hidden)
-                .optResidualChannels(residual)
-                .optHeadChannels(headChannels)
                 .optBlocks(blocks)
                 .optInputKernel(inputKernel)
                 .optBlockKernel(blockKernel)
                 .optSeed(seed);
+        // Widths left out derive from the others (PixelCnnConfig.builder()).
+        if (hidden != null) {
+            b.optHiddenChannels(hidden);
+        }
+        if (residual != null) {
+            b.optResidualChannels(residual);
+        }
+        if (headChannels != null) {
+            b.optHeadChannels(headChannels);
+        }
         if (head == Head.categorical) {
             b.optCategorical(levels);
         } else {

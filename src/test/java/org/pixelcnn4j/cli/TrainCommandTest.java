@@ -201,6 +201,33 @@ class TrainCommandTest {
         assertEquals(0, completed.code(), completed.toString());
     }
 
+    /** No width options at all on colour images: the defaults derive a valid colour model (120/60/120). */
+    @Test
+    void colourImagesTrainWithTheDefaultWidths() throws IOException {
+        Path folder = java.nio.file.Files.createDirectories(dir.resolve("colour"));
+        for (int n = 0; n < 4; n++) {
+            int shift = n % 3 * 8;
+            org.pixelcnn4j.data.TestImages.writeRgb(folder.resolve("c" + n + ".png"), Cli.SIZE, Cli.SIZE, "png",
+                    (x, y) -> (x * y) % 3 == 0 ? 0xC0 << shift : 0x202020);
+        }
+        Path checkpoint = dir.resolve("rgb-defaults.safetensors");
+        Cli.Result r = Cli.run("train", "--data", folder.toString(), "--head", "categorical", "--steps", "1",
+                "--batch-size", "2", "--threads", "1", "--no-progress", "--checkpoint", checkpoint.toString());
+        assertEquals(0, r.code(), r.toString());
+        Map<String, String> metadata = PixelCnn.readMetadata(checkpoint);
+        assertEquals("3", metadata.get("model.channels"));
+        assertEquals("120", metadata.get("model.hidden_channels"));
+        assertEquals("60", metadata.get("model.residual_channels"));
+        assertEquals("120", metadata.get("model.head_channels"));
+        // --hidden alone: the others follow it.
+        Path narrow = dir.resolve("rgb-hidden.safetensors");
+        assertEquals(0, Cli.run("train", "--data", folder.toString(), "--hidden", "12", "--blocks", "1", "--steps",
+                "1", "--batch-size", "2", "--threads", "1", "--no-progress", "--checkpoint", narrow.toString()).code());
+        metadata = PixelCnn.readMetadata(narrow);
+        assertEquals("6", metadata.get("model.residual_channels"));
+        assertEquals("12", metadata.get("model.head_channels"));
+    }
+
     @Test
     void fashionMnistIsTheDefaultData() throws IOException {
         Path checkpoint = dir.resolve("fm.safetensors");
