@@ -5,7 +5,7 @@
 # kernels that want AVX2/FMA select them at run time (function attributes), not through global
 # flags.
 
-set(PIXELCNN_SANITIZE_VALUES OFF address undefined "address,undefined")
+set(PIXELCNN_SANITIZE_VALUES OFF address undefined "address,undefined" thread)
 set_property(CACHE PIXELCNN_SANITIZE PROPERTY STRINGS ${PIXELCNN_SANITIZE_VALUES})
 if(NOT PIXELCNN_SANITIZE IN_LIST PIXELCNN_SANITIZE_VALUES)
     message(FATAL_ERROR
@@ -26,6 +26,13 @@ function(pixelcnn_target_options target)
             target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:
                 -fsanitize=${PIXELCNN_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
             target_link_options(${target} PRIVATE -fsanitize=${PIXELCNN_SANITIZE})
+        endif()
+        # Coverage for libFuzzer in every object the fuzz targets run through.
+        if(PIXELCNN_FUZZ)
+            if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+                message(FATAL_ERROR "PIXELCNN_FUZZ needs clang (CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")
+            endif()
+            target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link>)
         endif()
     elseif(MSVC)
         target_compile_options(${target} PRIVATE /W4 /permissive-)

@@ -18,6 +18,12 @@ import java.util.Objects;
  */
 public final class Images {
 
+    /**
+     * The largest height and width a model takes (the engine's limit): the readers refuse larger
+     * images from their headers, before decoding, so a small file cannot claim a huge image.
+     */
+    public static final int MAX_SIDE = 4096;
+
     private final byte[] data;
     private final int count;
     private final int channels;

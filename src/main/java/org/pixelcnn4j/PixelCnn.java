@@ -169,6 +169,18 @@ public final class PixelCnn implements AutoCloseable {
     }
 
     /**
+     * Trains for {@link TrainingConfig#steps()} Adam steps on batches of {@code data}, with no
+     * listener: {@link #train(Images, TrainingConfig, TrainingListener)} with null.
+     *
+     * @param data training images of this model's shape and levels
+     * @param training steps, batch size and Adam settings
+     * @return the progress of the last step taken, or null if interrupted before the first
+     */
+    public TrainingProgress train(Images data, TrainingConfig training) {
+        return train(data, training, null);
+    }
+
+    /**
      * Trains for {@link TrainingConfig#steps()} Adam steps on batches of {@code data}.
      *
      * <p>The batch of each step depends only on the model's total step count and the shuffle

@@ -72,6 +72,11 @@ final class FileSource extends ImageSource {
                     reader.setInput(in, true, true);
                     heights[i] = reader.getHeight(0);
                     widths[i] = reader.getWidth(0);
+                    if (heights[i] > Images.MAX_SIDE || widths[i] > Images.MAX_SIDE) {
+                        throw new InvalidDataException("data: " + file + " is " + heights[i] + "x" + widths[i]
+                                + " pixels (height x width); a model takes at most " + Images.MAX_SIDE + "x"
+                                + Images.MAX_SIDE);
+                    }
                     colour[i] = !isGray(reader.getRawImageType(0));
                 } finally {
                     reader.dispose();

@@ -76,6 +76,10 @@ public final class Idx {
                 throw source.invalid("expected images of at least 1x1 pixels, header says " + height + "x"
                         + width, null);
             }
+            if (height > Images.MAX_SIDE || width > Images.MAX_SIDE) {
+                throw source.invalid("header says images of " + height + "x" + width + "; a model takes at most "
+                        + Images.MAX_SIDE + "x" + Images.MAX_SIDE, null);
+            }
             int count = Math.min(total, limit);
             long needed = (long) count * height * width;
             if (needed > Integer.MAX_VALUE - 8) {

@@ -251,6 +251,7 @@ public abstract class ImageSource {
     private DataSet[] read(ImageFormat format, int[][] sets) throws IOException {
         Objects.requireNonNull(format, "format");
         requireSize(height(), width(), sizeReason());
+        // Sides are at most Images.MAX_SIDE (checked from the headers), so this cannot overflow.
         int imageBytes = format.channels() * height() * width();
         int[] destination = new int[count()];
         int[] position = new int[count()];

@@ -69,6 +69,15 @@ class IdxTest {
         }
     }
 
+    /** Found by IdxFuzzTarget: zero images of 8075 x 134217728 ended in an IllegalArgumentException. */
+    @Test
+    void imagesLargerThanAModelTakesAreRefusedFromTheHeader() throws IOException {
+        Path file = file("huge.idx", idx(0x00000803, new int[] {0, 8075, 134217728}, new byte[0]));
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> Idx.readImages(file));
+        assertMessageContains(e, "huge.idx", "8075x134217728", "at most 4096x4096");
+        assertThrows(InvalidDataException.class, () -> ImageSource.open(file));
+    }
+
     @Test
     void readsPlainImageFile() throws IOException {
         Images images = Idx.readImages(file("images.idx", imageFile()));

@@ -49,6 +49,27 @@ class ImageSourceTest {
         }
     }
 
+    /**
+     * Found by ImageFolderFuzzTarget: a PNG whose header claims 4 x 536870912 pixels overflowed
+     * the data set's size (NegativeArraySizeException); it is refused from its header, before
+     * any decoding, naming the file.
+     */
+    @Test
+    void imagesLargerThanAModelTakesAreRefusedFromTheirHeaders() throws IOException {
+        Path folder = TestImages.writePngFolder(dir.resolve("images"), TestImages.bars(1, SIZE, 1), 1, SIZE, SIZE);
+        Path png;
+        try (var files = Files.list(folder)) {
+            png = files.findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(png);
+        java.nio.ByteBuffer.wrap(bytes, 16, 4).putInt(0x20000000); // IHDR width (its CRC is not checked there)
+        Files.write(png, bytes);
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> ImageSource.open(folder));
+        assertTrue(e.getMessage().contains(png.getFileName().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("x536870912 pixels (height x width); a model takes at most 4096x4096"),
+                e.getMessage());
+    }
+
     @Test
     void hiddenFilesAndSubfoldersAreIgnored() throws IOException {
         Path folder = TestImages.writePngFolder(dir.resolve("images"), TestImages.bars(3, SIZE, 1), 3, SIZE, SIZE);
