@@ -7,82 +7,26 @@
 It reads the safetensors layout by hand (8-byte little-endian header length, JSON header, data
 section), verifies the CRC32C in the metadata key `checksum.data`, checks that the tensor names and
 shapes are exactly those of the model the `model.*` metadata describes and that masked taps are
-stored as zeros. With --nll it runs the model's forward pass in numpy (the same computation as the
+finite (Adam's second moments also non-negative). Masked taps may hold any value (pixelcnn4j
+drops them on load); a note says when they are not zero, as pixelcnn4j saves them. With --nll it runs the model's forward pass in numpy (the same computation as the
 PyTorch module of docs/interop.md) on a uint8 array of N x C x H x W images and prints each image's
 negative log-likelihood in nats and bits/dim, to compare with PixelCnn.logLikelihood.
 Exit status 0 if every check passes, 1 otherwise.
 """
 import argparse
-import json
 import math
-import struct
 import sys
 
 import numpy as np
 
+import safetensors_numpy  # beside this script: the numpy safetensors reader of docs/interop.md
+
 # ----------------------------------------------------------------------------- file layout
-
-
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    """CRC32C (Castagnoli), as java.util.zip.CRC32C computes it."""
-    try:
-        import crc32c as fast  # optional: pip install crc32c
-
-        return fast.crc32c(data)
-    except ImportError:
-        pass
-    crc = 0xFFFFFFFF
-    table = _TABLE
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 def read_safetensors(path):
     """Returns (metadata dict, {name: float32 array}, data section bytes), checking the layout."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 8:
-        raise ValueError("truncated: no 8-byte header length")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if 8 + n > len(raw):
-        raise ValueError(f"truncated: header length {n} exceeds the file")
-    header = json.loads(raw[8 : 8 + n].decode("utf-8"))
-    data = raw[8 + n :]
-    metadata = header.pop("__metadata__", {}) or {}
-    tensors = {}
-    spans = []
-    for name, entry in header.items():
-        if entry["dtype"] != "F32":
-            raise ValueError(f"{name}: dtype {entry['dtype']}, pixelcnn4j files hold F32 only")
-        begin, end = entry["data_offsets"]
-        shape = tuple(entry["shape"])
-        if end - begin != 4 * math.prod(shape):
-            raise ValueError(f"{name}: data_offsets {begin}..{end} do not fit shape {shape}")
-        tensors[name] = np.frombuffer(data, dtype="<f4", count=math.prod(shape), offset=begin).reshape(shape)
-        spans.append((begin, end, name))
-    spans.sort()
-    at = 0
-    for begin, end, name in spans:
-        if begin != at:
-            raise ValueError(f"{name}: starts at {begin}, expected {at} (gap or overlap)")
-        at = end
-    if at != len(data):
-        raise ValueError(f"data section has {len(data)} bytes, tensors cover {at}")
-    return metadata, tensors, data
+    return safetensors_numpy.read(path)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -194,7 +138,7 @@ def main():
     if meta.get("format") != "pixelcnn4j/1":
         problems.append(f"format is {meta.get('format')!r}, expected 'pixelcnn4j/1'")
     if "checksum.data" in meta:
-        actual = f"{crc32c(data):08x}"
+        actual = f"{safetensors_numpy.crc32c(data):08x}"
         ok = actual == meta["checksum.data"].lower()
         print(f"checksum.data: {meta['checksum.data']} (computed {actual}: {'ok' if ok else 'MISMATCH'})")
         if not ok:
@@ -221,11 +165,24 @@ def main():
         print(f"  {name:24s} {str(list(t.shape)):18s}{live}")
         if t.shape != shape:
             problems.append(f"{name}: shape {t.shape}, expected {shape}")
-        elif m is not None and np.any(t[m == 0] != 0):
-            problems.append(f"{name}: masked taps are not zero")
+            continue
+        if not np.all(np.isfinite(t)):
+            problems.append(f"{name}: holds values that are not finite")
+        if m is not None and np.any(t[m == 0] != 0):
+            # Valid (pixelcnn4j drops masked taps on load), but not what pixelcnn4j itself writes.
+            print(f"  note: {name} has nonzero masked taps; pixelcnn4j ignores them (saves them as zeros)")
         for prefix in ("optimizer.exp_avg.", "optimizer.exp_avg_sq."):
-            if step > 0 and (prefix + name) not in tensors:
-                problems.append(f"{prefix}{name} missing although training.step is {step}")
+            moment = tensors.get(prefix + name)
+            if moment is None:
+                if step > 0:
+                    problems.append(f"{prefix}{name} missing although training.step is {step}")
+                continue
+            if moment.shape != shape:
+                problems.append(f"{prefix}{name}: shape {moment.shape}, expected {shape}")
+            elif not np.all(np.isfinite(moment)):
+                problems.append(f"{prefix}{name}: holds values that are not finite")
+            elif prefix == "optimizer.exp_avg_sq." and np.any(moment < 0):
+                problems.append(f"{prefix}{name}: a second moment is negative")
 
     if args.nll and not problems:
         images = np.load(args.nll)
