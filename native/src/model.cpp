@@ -91,7 +91,7 @@ ModelImpl::ModelImpl(const Config& config) : cfg(config) {
                                        << kMaxTensorValues << " one tensor can hold");
         dense_values += t.dense_size();
     }
-    // Weights, gradients and both Adam moments, plus one tensor's staging copy at init.
+    // Weights, gradients and both Adam moments (the packed, live floats of each).
     require_memory(4.0 * sizeof(float) * static_cast<double>(graph.param_floats),
                    "a model of " + std::to_string(dense_values) + " parameters (weights, gradients and Adam moments)");
     backend = make_cpu_backend(cfg.threads);

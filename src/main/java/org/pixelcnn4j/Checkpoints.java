@@ -113,12 +113,14 @@ final class Checkpoints {
             }
         }
         // Before a model is built: a small file whose metadata claims huge widths must not get
-        // the memory of the model it describes, only the shape checks of restore().
+        // the memory of the model it describes. Tensors the model does not know are ignored (and
+        // counted here), so the file must hold at least the model's values; restore() then checks
+        // each tensor's name and shape.
         long expected = parameterCount(config);
-        if (weightValues != expected) {
+        if (weightValues < expected) {
             throw new MalformedModelException(String.format(java.util.Locale.ROOT,
                     "%s: the metadata describes a model of %,d parameters (%s), but the file's weight tensors"
-                    + " hold %,d values", file, expected, config, weightValues));
+                    + " hold only %,d values", file, expected, config, weightValues));
         }
         return new Contents(file, config, steps, byName);
     }

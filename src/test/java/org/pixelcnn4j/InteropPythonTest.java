@@ -67,8 +67,19 @@ class InteropPythonTest {
 
                 with torch.no_grad():
                     after = model.nll(images)
-                save_file({"nats": nats.float(), "after": after.float(), "samples": samples.float()},
-                          "results.safetensors")
+                # A module fresh from PyTorch's initialisation: its masked taps hold values, which
+                # check_checkpoint.py must accept (noting them) and pixelcnn4j must drop.
+                import os, subprocess, sys
+                fresh = PixelCNN(**model.config)
+                save_for_pixelcnn4j(fresh, "fresh-torch.safetensors")
+                check = subprocess.run([sys.executable, os.path.join(os.environ["PYTHONPATH"], "check_checkpoint.py"),
+                                        "fresh-torch.safetensors"], capture_output=True, text=True)
+                assert check.returncode == 0, check.stdout + check.stderr
+                assert "nonzero masked taps" in check.stdout, check.stdout
+                with torch.no_grad():
+                    fresh_nats = fresh.eval().nll(images)
+                save_file({"nats": nats.float(), "after": after.float(), "samples": samples.float(),
+                           "fresh": fresh_nats.float()}, "results.safetensors")
                 """);
 
         Map<String, float[]> results = tensors(dir.resolve("results.safetensors"));
@@ -91,6 +102,14 @@ class InteropPythonTest {
             // It trains on, from PyTorch's moments.
             fromTorch.train(values, TrainingConfig.builder().setSteps(1).optBatchSize(8).build());
             assertEquals(4 + COUNT / 8, fromTorch.step());
+        }
+        float[] fresh = results.get("fresh");
+        try (PixelCnn freshFromTorch = PixelCnn.load(dir.resolve("fresh-torch.safetensors"), Device.cpu(1))) {
+            double[] nats = freshFromTorch.logLikelihood(values).natsArray();
+            for (int i = 0; i < COUNT; i++) {
+                assertEquals(fresh[i], nats[i], 1e-4 * Math.abs(nats[i]) + 1e-3,
+                        "NLL of PyTorch's fresh module (masked taps dropped), image " + i);
+            }
         }
     }
 

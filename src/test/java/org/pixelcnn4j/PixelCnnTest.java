@@ -276,7 +276,15 @@ class PixelCnnTest {
             assertTrue(Files.size(file) < 100_000);
             MalformedModelException e = assertThrows(MalformedModelException.class, () -> PixelCnn.load(file));
             assertTrue(e.getMessage().contains("the metadata describes a model of"), e.getMessage());
-            assertTrue(e.getMessage().contains("but the file's weight tensors hold"), e.getMessage());
+            assertTrue(e.getMessage().contains("but the file's weight tensors hold only"), e.getMessage());
+        }
+        // Tensors the model does not know are ignored, as docs/interop.md says.
+        List<org.pixelcnn4j.io.Safetensors.Tensor> extra = new java.util.ArrayList<>(contents.tensors());
+        extra.add(new org.pixelcnn4j.io.Safetensors.Tensor("extra.weight", new long[] {3}, new float[] {1, 2, 3}));
+        Path withExtra = dir.resolve("extra.safetensors");
+        org.pixelcnn4j.io.Safetensors.write(withExtra, metadata, extra);
+        try (PixelCnn loaded = PixelCnn.load(withExtra, Device.cpu(1))) {
+            assertEquals(tiny(1, true), loaded.config());
         }
     }
 
