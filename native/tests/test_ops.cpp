@@ -495,6 +495,50 @@ static void check_conv1x1_through_relu(const cpu::Context& ctx) {
     }
 }
 
+// The gated unit tanh(a) * sigmoid(b): the kernel against the double reference (float rounding
+// of two transcendentals and a product: measured below 2e-7; tolerance 1e-6 + 1e-6 relative),
+// the reference's backward against central differences, the same bits on one thread or two,
+// and finite answers for large pre-activations.
+static void check_gate(const cpu::Context& ctx) {
+    const int F = 6;
+    const int64_t P = 301;
+    Floats in = uniform(P * 2 * F, -3, 3);
+    in[0] = 60.0f;    // tanh saturates
+    in[F] = -120.0f;  // sigmoid underflows towards 0
+    in[F + 1] = 120.0f;
+    const Floats dout = uniform(P * F, -1, 1), start = uniform(P * 2 * F, -1, 1);
+    Floats out(P * F);
+    cpu::gate_forward(ctx, in.data(), out.data(), P, F);
+    const Doubles in_d = widen(in), dout_d = widen(dout);
+    Doubles want(P * F);
+    ref::gate_forward<double>(in_d.data(), want.data(), P, F);
+    EXPECT_CLOSE(widen(out), want, 1e-6, 1e-6, "gate forward (F=%d)", F);
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        Floats din(start);
+        cpu::gate_backward(ctx, in.data(), dout.data(), din.data(), P, F, accumulate);
+        Doubles din_want = widen(start);
+        ref::gate_backward<double>(in_d.data(), dout_d.data(), din_want.data(), P, F, accumulate);
+        EXPECT_CLOSE(widen(din), din_want, 1e-6, 1e-6, "gate backward (accumulate %d)", accumulate);
+        for (float v : din) EXPECT(std::isfinite(v), "gate backward not finite (accumulate %d)", accumulate);
+    }
+    pixelcnn::ThreadPool one(1);
+    const cpu::Context single{&one};
+    Floats out_one(P * F);
+    cpu::gate_forward(single, in.data(), out_one.data(), P, F);
+    EXPECT(out_one == out, "gate forward depends on the thread count");
+    // d/d(in) of sum(out * dout), in double.
+    Doubles x = widen(uniform(7 * 2 * F, -2, 2)), y(7 * F), dx(7 * 2 * F);
+    const Doubles dy = widen(uniform(7 * F, -1, 1));
+    ref::gate_backward<double>(x.data(), dy.data(), dx.data(), 7, F, false);
+    auto loss = [&] {
+        ref::gate_forward<double>(x.data(), y.data(), 7, F);
+        double total = 0;
+        for (size_t i = 0; i < y.size(); ++i) total += y[i] * dy[i];
+        return total;
+    };
+    EXPECT_CLOSE(dx, central_differences(x, 1e-5, loss), 1e-8, 1e-6, "gate reference backward vs differences (F=%d)", F);
+}
+
 static void check_relu(const cpu::Context& ctx) {
     const int64_t n = 10007;
     const Floats in = uniform(n, -1, 1), dout = uniform(n, -1, 1), start = uniform(n, -1, 1);
@@ -672,6 +716,7 @@ int main() {
     }
     std::printf("convolutions: %zu kernels against the reference and finite differences\n", conv_cases().size());
     check_relu(ctx);
+    check_gate(ctx);
     check_conv1x1_through_relu(ctx);
     check_implicit_im2col(ctx);
     check_encode(ctx);

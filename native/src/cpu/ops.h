@@ -53,6 +53,11 @@ void conv_at(const net::MaskedConv& conv, const float* weight, const float* bias
 
 // ---- activations.cpp ----
 void relu_forward(const Context& ctx, const float* in, float* out, int64_t n);
+// Gated unit (Gated PixelCNN): out = tanh(a) * sigmoid(b) with a, b the two halves of in's 2F
+// channels per position (see ref::gate_forward); the backward recomputes both from in.
+void gate_forward(const Context& ctx, const float* in, float* out, int64_t positions, int F);
+void gate_backward(const Context& ctx, const float* in, const float* dout, float* din, int64_t positions, int F,
+                   bool accumulate);
 void relu_backward(const Context& ctx, const float* out, const float* dout, float* din, int64_t n,
                    bool accumulate);
 void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,

@@ -102,6 +102,29 @@ void relu_backward(const T* out, const T* dout, T* din, int64_t n, bool accumula
 }
 
 template <class T>
+void gate_forward(const T* in, T* out, int64_t positions, int F) {
+    for (int64_t p = 0; p < positions; ++p)
+        for (int j = 0; j < F; ++j) {
+            const T a = in[p * 2 * F + j], b = in[p * 2 * F + F + j];
+            out[p * F + j] = std::tanh(a) * (T(1) / (T(1) + std::exp(-b)));
+        }
+}
+
+template <class T>
+void gate_backward(const T* in, const T* dout, T* din, int64_t positions, int F, bool accumulate) {
+    for (int64_t p = 0; p < positions; ++p)
+        for (int j = 0; j < F; ++j) {
+            const T t = std::tanh(in[p * 2 * F + j]), s = T(1) / (T(1) + std::exp(-in[p * 2 * F + F + j]));
+            const T d = dout[p * F + j];
+            const T da = d * (T(1) - t * t) * s, db = d * t * s * (T(1) - s);
+            T* ga = din + p * 2 * F + j;
+            T* gb = ga + F;
+            *ga = accumulate ? *ga + da : da;
+            *gb = accumulate ? *gb + db : db;
+        }
+}
+
+template <class T>
 void encode_input(const unsigned char* images, T* x, Shape s, int channels, T input_scale) {
     const int64_t plane = static_cast<int64_t>(s.height) * s.width;
     for (int n = 0; n < s.count; ++n)
@@ -185,6 +208,8 @@ double sum_squares(const float* x, int64_t n) {
                                           T*, Shape);                                                        \
     template void relu_forward<T>(const T*, T*, int64_t);                                                    \
     template void relu_backward<T>(const T*, const T*, T*, int64_t, bool);                                   \
+    template void gate_forward<T>(const T*, T*, int64_t, int);                                               \
+    template void gate_backward<T>(const T*, const T*, T*, int64_t, int, bool);                              \
     template void encode_input<T>(const unsigned char*, T*, Shape, int, T);                                  \
     template void bernoulli_nll<T>(const T*, const unsigned char*, Shape, int, double*, T*, T);              \
     template void categorical_nll<T>(const T*, const unsigned char*, Shape, int, int, double*, T*, T);

@@ -34,6 +34,14 @@ void relu_forward(const T* in, T* out, int64_t n);
 template <class T>
 void relu_backward(const T* out, const T* dout, T* din, int64_t n, bool accumulate);
 
+// Gated unit of Gated PixelCNN: in holds 2F channels per position, a = channels 0..F-1 and
+// b = F..2F-1; out (F per position) = tanh(a) * sigmoid(b). Backward from in (recomputed) and
+// dout; din (2F per position) overwritten or added to.
+template <class T>
+void gate_forward(const T* in, T* out, int64_t positions, int F);
+template <class T>
+void gate_backward(const T* in, const T* dout, T* din, int64_t positions, int F, bool accumulate);
+
 template <class T>
 void encode_input(const unsigned char* images, T* x, Shape s, int channels, T input_scale);
 
