@@ -121,6 +121,19 @@ public:
     // out = max(in, 0) (in may equal out); din = dout * (out > 0), or += with accumulate.
     virtual void relu_forward(const float* in, float* out, int64_t n) = 0;
     virtual void relu_backward(const float* out, const float* dout, float* din, int64_t n, bool accumulate) = 0;
+    // Gated unit over `rows` rows of 2w inputs -> w outputs (the caller passes P * C rows of
+    // w = F / C: net::Graph::gate_width): out = tanh(a) * sigmoid(b), a and b the row's halves.
+    virtual void gate_forward(const float* in, float* out, int64_t rows, int width) = 0;
+    // din (rows, 2w) = or += d(out)/d(in) * dout, recomputed from in.
+    virtual void gate_backward(const float* in, const float* dout, float* din, int64_t rows, int width,
+                               bool accumulate) = 0;
+    // out (P, width) of image n += table[labels[n]] (labels: s.count ints, backend memory).
+    virtual void class_bias_forward(const float* table, const int* labels, float* out, Shape s, int width) = 0;
+    // dtable (classes, width) overwritten: row c = sum of dout over the positions of images labelled c.
+    virtual void class_bias_backward(const float* dout, const int* labels, float* dtable, Shape s, int width,
+                                     int classes) = 0;
+    // dst = src, or dst += src with accumulate.
+    virtual void add(const float* src, float* dst, int64_t n, bool accumulate) = 0;
     // Per image row nats into row_nll (count * height doubles, host); dlogits (nullable) gets
     // d(grad_scale * total nats)/d(logits). Images are host (count, C, H, W).
     virtual void bernoulli_nll(const float* logits, const unsigned char* images, Shape s, int channels,
@@ -159,6 +172,17 @@ public:
     // out[r * out_stride + c] = max(in[r * in_stride + c], 0) for c in c0..c0+width.
     virtual void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows,
                          int c0, int width) = 0;
+    // The gate at one position: out[r * out_stride + c] for c in c0..c1 (output columns, groups
+    // of `width`) from in[r * in_stride ...] (2 * width input columns a group).
+    virtual void gate_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
+                         int c1, int width) = 0;
+    // out[r * out_stride + c] += table[labels[r] * table_width + c] for c in c0..c1 (labels
+    // backend memory, of the rows' images).
+    virtual void class_bias_at(const float* table, int table_width, const int* labels, float* out,
+                               int64_t out_stride, int rows, int c0, int c1) = 0;
+    // out[r * out_stride + c] += in[r * in_stride + c] for c in c0..c1.
+    virtual void add_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
+                        int c1) = 0;
     // Draws image channel `channel` at (y, x) for images n0..n1 from the logits cache (unless
     // known), writes it to the images and its network input to the input cache.
     virtual void draw_at(const DrawSpec& spec, const CacheView& logits, const CacheView& input, int n0,
@@ -194,6 +218,7 @@ public:
     static Buffer floats(Backend& backend, int64_t n) { return Buffer(backend, static_cast<size_t>(n) * sizeof(float)); }
     float* f() const { return static_cast<float*>(ptr_); }
     double* d() const { return static_cast<double*>(ptr_); }
+    int* i() const { return static_cast<int*>(ptr_); }
     size_t bytes() const { return bytes_; }
     int64_t float_count() const { return static_cast<int64_t>(bytes_ / sizeof(float)); }
     void reset() {

@@ -11,12 +11,14 @@ namespace exec {
 using net::Node;
 using net::Op;
 
-void forward(ModelImpl& m, const unsigned char* images, int count) {
+void forward(ModelImpl& m, const unsigned char* images, const int* labels, int count) {
     Backend& be = *m.backend;
     const Shape s = m.shape(count);
     const int64_t P = s.positions();
+    const int C = m.cfg.channels;
     float* col = m.at(m.plan.col);
     be.prepare();
+    if (labels) be.upload(m.labels.i(), labels, sizeof(int) * static_cast<size_t>(count));
     for (size_t k = 0; k < m.graph.nodes.size(); ++k) {
         const Node& n = m.graph.nodes[k];
         // A ReLU right after a convolution is stored by the convolution, and skipped here.
@@ -36,6 +38,16 @@ void forward(ModelImpl& m, const unsigned char* images, int count) {
                 break;
             case Op::Relu:
                 be.relu_forward(m.value(n.input), m.value(n.output), P * m.graph.buffers[n.output].channels);
+                break;
+            case Op::Gate:
+                be.gate_forward(m.value(n.input), m.value(n.output), P * C, m.graph.gate_width(n));
+                break;
+            case Op::ClassBias:
+                be.class_bias_forward(m.tensor(n.weight), m.labels.i(), m.value(n.output), s,
+                                      m.graph.buffers[n.output].channels);
+                break;
+            case Op::Add:
+                be.add(m.value(n.input), m.value(n.output), P * m.graph.buffers[n.output].channels, true);
                 break;
             case Op::BernoulliNll:
             case Op::CategoricalNll:
@@ -93,6 +105,17 @@ void backward(ModelImpl& m, int count) {
             case Op::Relu:
                 if (din) be.relu_backward(m.value(n.output), dout, din, P * m.graph.buffers[n.output].channels,
                                           din_accumulate);
+                break;
+            case Op::Gate:
+                if (din) be.gate_backward(m.value(n.input), dout, din, P * m.cfg.channels, m.graph.gate_width(n),
+                                          din_accumulate);
+                break;
+            case Op::ClassBias:  // in place: the gradient passes through unchanged
+                be.class_bias_backward(dout, m.labels.i(), m.dtensor(n.weight), s, m.graph.buffers[n.output].channels,
+                                       m.cfg.classes);
+                break;
+            case Op::Add:
+                if (din) be.add(dout, din, P * m.graph.buffers[n.output].channels, din_accumulate);
                 break;
             case Op::EncodeInput:
             case Op::BernoulliNll:
@@ -152,6 +175,33 @@ void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group
             if (c0 < c1)
                 be.relu_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0, c0,
                            c1 - c0);
+            break;
+        }
+        case Op::Gate: {
+            const CacheView& in = s.caches[n.input];
+            const CacheView& out = s.caches[n.output];
+            const int width = m.graph.gate_width(n);
+            int c0, c1;
+            share.range(group * width, width, &c0, &c1);
+            if (c0 < c1)
+                be.gate_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0, c0, c1,
+                           width);
+            break;
+        }
+        case Op::ClassBias:
+        case Op::Add: {
+            const CacheView& out = s.caches[n.output];
+            const int width = out.channels / C;
+            int c0, c1;
+            share.range(group * width, width, &c0, &c1);
+            if (c0 >= c1) break;
+            if (n.op == Op::ClassBias) {
+                be.class_bias_at(m.tensor(n.weight), out.channels, s.labels.i() + n0, out.at(n0, y, x),
+                                 out.image_stride(), n1 - n0, c0, c1);
+            } else {
+                const CacheView& in = s.caches[n.input];
+                be.add_at(in.at(n0, y, x), in.image_stride(), out.at(n0, y, x), out.image_stride(), n1 - n0, c0, c1);
+            }
             break;
         }
         case Op::EncodeInput:

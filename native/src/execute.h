@@ -11,8 +11,9 @@ class SamplerImpl;
 
 namespace exec {
 
-// Every node's activations for `count` images (count <= m.capacity).
-void forward(ModelImpl& m, const unsigned char* images, int count);
+// Every node's activations for `count` images (count <= m.capacity) with their labels (host,
+// checked; null for an unconditional model).
+void forward(ModelImpl& m, const unsigned char* images, const int* labels, int count);
 // The loss node over the current logits: per-row nats into m.row_nll and, with_grad, the
 // logits' gradient of grad_scale * total nats. Returns the total nats.
 double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale);

@@ -40,7 +40,8 @@ void check_threads(int threads) {
 }  // namespace
 
 void check_config(const Config& c) {
-    PCNN_REQUIRE(c.arch == ARCH_PIXELCNN, "arch: expected ARCH_PIXELCNN (0), got " << c.arch);
+    PCNN_REQUIRE(c.arch == ARCH_PIXELCNN || c.arch == ARCH_GATED,
+                 "arch: expected ARCH_PIXELCNN (0) or ARCH_GATED (1), got " << c.arch);
     PCNN_REQUIRE(c.channels == 1 || c.channels == 3,
                  "channels: expected 1 (grayscale) or 3 (colour), got " << c.channels);
     PCNN_REQUIRE(c.height > 0 && c.width > 0,
@@ -64,7 +65,16 @@ void check_config(const Config& c) {
                      names[i] << ": expected a multiple of the " << c.channels
                               << " image channels (one group per colour), got " << widths[i]);
     }
-    PCNN_REQUIRE(c.blocks >= 0 && c.blocks <= 1000, "blocks: expected 0..1000, got " << c.blocks);
+    if (c.arch == ARCH_GATED) {
+        PCNN_REQUIRE(c.blocks >= 1 && c.blocks <= 1000, "blocks: a gated network expects 1..1000 layers, got " << c.blocks);
+        PCNN_REQUIRE(c.classes >= 0 && c.classes <= kMaxWidth,
+                     "classes: expected 0 (unconditional) or a count up to " << kMaxWidth << ", got " << c.classes);
+    } else {
+        PCNN_REQUIRE(c.blocks >= 0 && c.blocks <= 1000, "blocks: expected 0..1000, got " << c.blocks);
+        PCNN_REQUIRE(c.classes == 0, "classes: the plain PixelCNN is unconditional (class conditioning is "
+                                     "Gated PixelCNN's, ARCH_GATED); expected 0, got " << c.classes);
+    }
+    PCNN_REQUIRE(c.skip == 0 || c.skip == 1, "skip: expected 0 or 1, got " << c.skip);
     PCNN_REQUIRE(c.input_kernel >= 1 && c.input_kernel % 2 == 1 && c.input_kernel <= 31,
                  "input_kernel: expected an odd kernel size in 1..31, got " << c.input_kernel);
     PCNN_REQUIRE(c.block_kernel >= 1 && c.block_kernel % 2 == 1 && c.block_kernel <= 31,
@@ -136,6 +146,7 @@ void ModelImpl::ensure_capacity(int count) {
     arena = Buffer::floats(*backend, plan.total_floats);
     backend->fill(at(plan.ones), P, 1.0f);
     row_nll.assign(static_cast<size_t>(count) * cfg.height, 0.0);
+    labels = Buffer(*backend, cfg.classes > 0 ? sizeof(int) * static_cast<size_t>(count) : 0);
     capacity = count;
 }
 
@@ -148,6 +159,18 @@ void ModelImpl::check_images(const unsigned char* images, int count, const char*
                      what << ": pixel value " << int(images[i]) << " at index " << i
                           << " is outside [0, " << cfg.levels - 1 << "]");
     }
+}
+
+void ModelImpl::check_labels(const int* labels, int count, const char* what) const {
+    if (cfg.classes == 0) {
+        PCNN_REQUIRE(labels == nullptr, what << ": labels given, but the model is unconditional (classes = 0)");
+        return;
+    }
+    PCNN_REQUIRE(labels != nullptr, what << ": the model is conditioned on " << cfg.classes
+                                         << " classes; expected one label per image, got none");
+    for (int i = 0; i < count; ++i)
+        PCNN_REQUIRE(labels[i] >= 0 && labels[i] < cfg.classes,
+                     what << ": label " << labels[i] << " of image " << i << " is outside [0, " << cfg.classes - 1 << "]");
 }
 
 void ModelImpl::check_sampling_args(const unsigned char* images, int count, int row, long long first_index,
@@ -289,12 +312,15 @@ void Model::set_adam_step_count(long long steps) {
     impl_->adam_steps = steps;
 }
 
-float Model::forward_backward(const unsigned char* images, int count) {
+float Model::forward_backward(const unsigned char* images, int count) { return forward_backward(images, nullptr, count); }
+
+float Model::forward_backward(const unsigned char* images, const int* labels, int count) {
     ModelImpl& m = *impl_;
     m.check_images(images, count, "forward_backward");
+    m.check_labels(labels, count, "forward_backward");
     m.ensure_capacity(count);
     const double dims = static_cast<double>(m.cfg.channels) * m.cfg.height * m.cfg.width;
-    exec::forward(m, images, count);
+    exec::forward(m, images, labels, count);
     const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * count)));
     exec::backward(m, count);
     return static_cast<float>(total / count);
@@ -343,7 +369,11 @@ void Model::adam_step(const AdamConfig& adam) {
 }
 
 float Model::train_step(const unsigned char* images, int count, const AdamConfig& adam) {
-    const float loss = forward_backward(images, count);
+    return train_step(images, nullptr, count, adam);
+}
+
+float Model::train_step(const unsigned char* images, const int* labels, int count, const AdamConfig& adam) {
+    const float loss = forward_backward(images, labels, count);
     PCNN_REQUIRE(std::isfinite(loss), "training diverged: the loss is " << loss
                                           << "; lower the learning rate or enable clip_norm");
     adam_step(adam);
@@ -351,8 +381,13 @@ float Model::train_step(const unsigned char* images, int count, const AdamConfig
 }
 
 void Model::log_likelihood(const unsigned char* images, int count, double* nll_out) {
+    log_likelihood(images, nullptr, count, nll_out);
+}
+
+void Model::log_likelihood(const unsigned char* images, const int* labels, int count, double* nll_out) {
     ModelImpl& m = *impl_;
     m.check_images(images, count, "log_likelihood");
+    m.check_labels(labels, count, "log_likelihood");
     PCNN_REQUIRE(nll_out != nullptr, "log_likelihood: output buffer is null");
     const int chunk = std::max(m.capacity, kEvalChunk);
     const int64_t image_size = static_cast<int64_t>(m.cfg.channels) * m.cfg.height * m.cfg.width;
@@ -360,7 +395,7 @@ void Model::log_likelihood(const unsigned char* images, int count, double* nll_o
         const int n = std::min(chunk, count - start);
         m.ensure_capacity(n);
         const unsigned char* batch = images + start * image_size;
-        exec::forward(m, batch, n);
+        exec::forward(m, batch, labels ? labels + start : nullptr, n);
         exec::loss(m, batch, n, false, 0.0f);
         for (int i = 0; i < n; ++i) {
             double total = 0.0;
@@ -370,9 +405,12 @@ void Model::log_likelihood(const unsigned char* images, int count, double* nll_o
     }
 }
 
-void Model::logits(const unsigned char* images, int count, float* out) {
+void Model::logits(const unsigned char* images, int count, float* out) { logits(images, nullptr, count, out); }
+
+void Model::logits(const unsigned char* images, const int* labels, int count, float* out) {
     ModelImpl& m = *impl_;
     m.check_images(images, count, "logits");
+    m.check_labels(labels, count, "logits");
     PCNN_REQUIRE(out != nullptr, "logits: output buffer is null");
     const int chunk = std::max(m.capacity, kEvalChunk);
     const int64_t plane = static_cast<int64_t>(m.cfg.height) * m.cfg.width;
@@ -382,7 +420,7 @@ void Model::logits(const unsigned char* images, int count, float* out) {
     for (int start = 0; start < count; start += chunk) {
         const int n = std::min(chunk, count - start);
         m.ensure_capacity(n);
-        exec::forward(m, images + start * image_size, n);
+        exec::forward(m, images + start * image_size, labels ? labels + start : nullptr, n);
         host.resize(static_cast<size_t>(n) * plane * oc);
         m.backend->download(host.data(), m.value(m.graph.logits_buffer), host.size() * sizeof(float));
         // NHWC -> NCHW
@@ -394,9 +432,15 @@ void Model::logits(const unsigned char* images, int count, float* out) {
 
 void Model::sample_row_naive(unsigned char* images, const unsigned char* known, int count, int row, long long seed,
                              long long first_index, float temperature) {
+    sample_row_naive(images, known, nullptr, count, row, seed, first_index, temperature);
+}
+
+void Model::sample_row_naive(unsigned char* images, const unsigned char* known, const int* labels, int count, int row,
+                             long long seed, long long first_index, float temperature) {
     ModelImpl& m = *impl_;
     const Config& c = m.cfg;
     m.check_sampling_args(images, count, row, first_index, temperature, "sample_row_naive");
+    m.check_labels(labels, count, "sample_row_naive");
     const int chunk = std::max(m.capacity, kEvalChunk);
     const int64_t plane = static_cast<int64_t>(c.height) * c.width;
     const int64_t image_size = c.channels * plane;
@@ -410,7 +454,7 @@ void Model::sample_row_naive(unsigned char* images, const unsigned char* known, 
         for (int xpos = 0; xpos < c.width; ++xpos) {
             const int64_t pos = static_cast<int64_t>(row) * c.width + xpos;
             for (int ch = 0; ch < c.channels; ++ch) {
-                exec::forward(m, batch, n);  // naive: a full forward pass per pixel and channel
+                exec::forward(m, batch, labels ? labels + start : nullptr, n);  // naive: a full forward pass per pixel and channel
                 for (int i = 0; i < n; ++i) {
                     const int64_t at = (static_cast<int64_t>(i) * c.channels + ch) * plane + pos;
                     if (batch_known && batch_known[at]) continue;

@@ -33,6 +33,7 @@ public:
     net::ArenaPlan plan;
     Buffer arena;
     std::vector<double> row_nll;  // (capacity * height) nats per image row
+    Buffer labels;                // (capacity) ints, a conditional model's batch labels
 
     void ensure_capacity(int count);
     Shape shape(int count) const { return Shape{count, cfg.height, cfg.width}; }
@@ -42,11 +43,15 @@ public:
     float* bias(const net::Node& n) const { return params.f() + graph.tensors[n.bias].offset; }
     float* dweight(const net::Node& n) const { return grads.f() + graph.tensors[n.weight].offset; }
     float* dbias(const net::Node& n) const { return grads.f() + graph.tensors[n.bias].offset; }
+    float* tensor(int index) const { return params.f() + graph.tensors[index].offset; }
+    float* dtensor(int index) const { return grads.f() + graph.tensors[index].offset; }
     int logit_channels() const { return graph.buffers[graph.logits_buffer].channels; }
     // Network input of a pixel value: v for Bernoulli, v / (levels - 1) for categorical.
     float input_scale() const { return cfg.head == HEAD_BERNOULLI ? 1.0f : 1.0f / (cfg.levels - 1); }
 
     void check_images(const unsigned char* images, int count, const char* what) const;
+    // Labels must come for a conditional model (one per image, in [0, classes)) and only then.
+    void check_labels(const int* labels, int count, const char* what) const;
     void check_sampling_args(const unsigned char* images, int count, int row, long long first_index,
                              float temperature, const char* what) const;
     void init_weights();

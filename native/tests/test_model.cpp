@@ -18,8 +18,11 @@
 using pixelcnn::Config;
 using pixelcnn::Model;
 
-static Config tiny(int channels, int head, int levels, int kernel, int blocks) {
+static Config tiny(int channels, int head, int levels, int kernel, int blocks, int arch = pixelcnn::ARCH_PIXELCNN,
+                   int classes = 0) {
     Config c;
+    c.arch = arch;
+    c.classes = classes;
     c.channels = channels;
     c.height = 6;
     c.width = 5;
@@ -43,11 +46,22 @@ static std::vector<unsigned char> random_images(const Config& c, int count, unsi
     return img;
 }
 
+// Labels 2, 0, 1, 2, ... for a conditional model (every class, the first image not class 0);
+// none (null) for an unconditional one.
+static std::vector<int> labels_for(const Config& c, int count) {
+    std::vector<int> labels;
+    for (int i = 0; i < count && c.classes > 0; ++i) labels.push_back((i + c.classes - 1) % c.classes);
+    return labels;
+}
+
+static const int* data_or_null(const std::vector<int>& v) { return v.empty() ? nullptr : v.data(); }
+
 // Mean NLL per dimension (the quantity whose gradient forward_backward computes), in double.
 static double mean_loss(Model& m, const std::vector<unsigned char>& img, int count) {
     const Config& c = m.config();
     std::vector<double> nll(count);
-    m.log_likelihood(img.data(), count, nll.data());
+    const std::vector<int> labels = labels_for(c, count);
+    m.log_likelihood(img.data(), data_or_null(labels), count, nll.data());
     double total = 0.0;
     for (double v : nll) total += v;
     return total / (static_cast<double>(count) * c.channels * c.height * c.width);
@@ -62,7 +76,8 @@ static void check_gradients(const Config& c) {
     Model m(c);
     const int count = 3;
     auto img = random_images(c, count, 11);
-    m.forward_backward(img.data(), count);
+    const std::vector<int> labels = labels_for(c, count);
+    m.forward_backward(img.data(), data_or_null(labels), count);
     std::mt19937 gen(5);
     double err2 = 0.0, ref2 = 0.0;
     int checked = 0;
@@ -97,8 +112,9 @@ static void check_gradients(const Config& c) {
         }
     }
     double ratio = err2 / ref2;
-    std::printf("gradients C=%d head=%d k=%d: %d entries, normalised squared error %.3g\n",
-                c.channels, c.head, c.input_kernel, checked, ratio);
+    std::printf("gradients %s C=%d head=%d k=%d classes=%d: %d entries, normalised squared error %.3g\n",
+                c.arch == pixelcnn::ARCH_GATED ? "gated" : "plain", c.channels, c.head, c.input_kernel, c.classes,
+                checked, ratio);
     EXPECT(checked > 50 && ratio < 1e-2, "gradient error ratio %g over %d entries", ratio, checked);
 }
 
@@ -109,15 +125,16 @@ static void check_causality(const Config& c) {
     const int C = c.channels, H = c.height, W = c.width, L = m.logit_channels() / C;
     const int plane = H * W;
     auto base = random_images(c, 1, 3);
+    const std::vector<int> labels = labels_for(c, 1);
     std::vector<float> ref(static_cast<size_t>(m.logit_channels()) * plane), out(ref.size());
-    m.logits(base.data(), 1, ref.data());
+    m.logits(base.data(), data_or_null(labels), 1, ref.data());
     std::vector<int> earlier_changes(static_cast<size_t>(plane) * C, 0);
     for (int q = 0; q < plane; ++q) {
         for (int qc = 0; qc < C; ++qc) {
             auto img = base;
             size_t idx = static_cast<size_t>(qc) * plane + q;
             img[idx] = static_cast<unsigned char>((img[idx] + 1) % c.levels);
-            m.logits(img.data(), 1, out.data());
+            m.logits(img.data(), data_or_null(labels), 1, out.data());
             for (int p = 0; p < plane; ++p) {
                 for (int pc = 0; pc < C; ++pc) {
                     bool changed = false;
@@ -142,6 +159,68 @@ static void check_causality(const Config& c) {
             if (p > 0 || pc > 0)
                 EXPECT(earlier_changes[static_cast<size_t>(p) * C + pc] > 0,
                        "pixel %d channel %d depends on no earlier value", p, pc);
+}
+
+// Offsets (dy, dx) from a pixel p to an earlier pixel q, inside the image, with dy >= -R and
+// |dx| <= R, whose change leaves every logit of p unchanged, counted over all p: a network's
+// blind spot in that window. Perturbation, on random weights: a q the network reads changes p
+// (its gradient is non-zero); one it cannot read never does.
+struct BlindSpot {
+    int pairs = 0;                           // (p, q) pairs in the window
+    std::vector<std::pair<int, int>> blind;  // (dy, dx) of the pairs that did not change p
+};
+
+static BlindSpot find_blind_spot(const Config& c, int R) {
+    Model m(c);
+    const int H = c.height, W = c.width, plane = H * W, L = m.logit_channels();
+    const auto base = random_images(c, 1, 17);
+    const std::vector<int> labels = labels_for(c, 1);
+    std::vector<float> ref(static_cast<size_t>(L) * plane), out(ref.size());
+    m.logits(base.data(), data_or_null(labels), 1, ref.data());
+    BlindSpot result;
+    for (int q = 0; q < plane; ++q) {
+        auto img = base;
+        img[q] = static_cast<unsigned char>((img[q] + 1) % c.levels);
+        m.logits(img.data(), data_or_null(labels), 1, out.data());
+        for (int p = q + 1; p < plane; ++p) {
+            const int dy = q / W - p / W, dx = q % W - p % W;
+            if (dy < -R || dx < -R || dx > R) continue;
+            bool changed = false;
+            for (int l = 0; l < L; ++l) changed = changed || out[static_cast<size_t>(l) * plane + p] != ref[static_cast<size_t>(l) * plane + p];
+            ++result.pairs;
+            if (!changed) result.blind.push_back({dy, dx});
+        }
+    }
+    return result;
+}
+
+// Gated PixelCNN has no blind spot: with three layers of 3-wide kernels its prediction at p
+// depends on every earlier pixel within two rows up and two columns either side. The negative
+// control: the plain PixelCNN of the same depth and kernels (3x3 type A, two residual blocks of
+// 3x3 type B) misses the pixel one row up and two columns right, whose only paths would need
+// two steps right in a row the type B masks hide: the blind spot of van den Oord et al.
+static void check_blind_spot() {
+    const int R = 2;
+    Config plain = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 2);
+    Config gated = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 3, pixelcnn::ARCH_GATED);
+    for (Config* c : {&plain, &gated}) {
+        c->height = 8;
+        c->width = 8;
+    }
+    const BlindSpot g = find_blind_spot(gated, R);
+    const BlindSpot p = find_blind_spot(plain, R);
+    int plain_up_right = 0;
+    for (const auto& o : p.blind) plain_up_right += o.first == -1 && o.second == 2;
+    // (-1, +2) lies inside the 8x8 image for the pixels of rows 1..7, columns 0..5.
+    const int up_right_pairs = 7 * 6;
+    std::printf("blind spot within %d rows up and %d columns either side: gated %zu of %d pairs blind; plain %zu of "
+                "%d blind, %d of them at (-1, +2) (of %d such pairs)\n",
+                R, R, g.blind.size(), g.pairs, p.blind.size(), p.pairs, plain_up_right, up_right_pairs);
+    for (const auto& o : g.blind) std::printf("  gated blind at (%d, %d)\n", o.first, o.second);
+    EXPECT(g.pairs > 0 && g.blind.empty(), "gated network: %zu blind (p, q) pairs, first at (%d, %d)", g.blind.size(),
+           g.blind.empty() ? 0 : g.blind[0].first, g.blind.empty() ? 0 : g.blind[0].second);
+    EXPECT(plain_up_right == up_right_pairs, "plain network: (-1, +2) blind for %d of %d pixels", plain_up_right,
+           up_right_pairs);
 }
 
 static void check_determinism_and_threads() {
@@ -172,6 +251,52 @@ static void expect_throws(F f, const std::string& needle) {
     } catch (const std::exception& e) {
         EXPECT(std::string(e.what()).find(needle) != std::string::npos, "message '%s' lacks '%s'",
                e.what(), needle.c_str());
+    }
+}
+
+// Labels: a conditional model needs one per image in [0, classes), an unconditional one takes
+// none, the plain network has no classes; and with learnt class biases the label changes the
+// prediction (the image's own label, not another image's or class 0's).
+static void check_labels() {
+    Config c = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 2, pixelcnn::ARCH_GATED, 3);
+    Model m(c);
+    auto img = random_images(c, 2, 4);
+    std::vector<double> nll(2);
+    const int good[2] = {0, 2}, bad[2] = {1, 3}, negative[2] = {-1, 0};
+    expect_throws([&] { m.log_likelihood(img.data(), nullptr, 2, nll.data()); }, "expected one label per image");
+    expect_throws([&] { m.log_likelihood(img.data(), 2, nll.data()); }, "conditioned on 3 classes");
+    expect_throws([&] { m.forward_backward(img.data(), bad, 2); }, "label 3 of image 1 is outside [0, 2]");
+    expect_throws([&] { m.logits(img.data(), negative, 2, nullptr); }, "label -1 of image 0");
+    pixelcnn::CachedSampler sampler(m, 2);
+    expect_throws([&] { sampler.sample_row(img.data(), nullptr, 0, 1, 0, 1.0f); }, "expected one label per image");
+    Config u = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 2, pixelcnn::ARCH_GATED);
+    Model unconditional(u);
+    expect_throws([&] { unconditional.log_likelihood(img.data(), good, 2, nll.data()); }, "labels given, but the model is unconditional");
+    Config plain = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 2);
+    plain.classes = 3;
+    expect_throws([&] { Model p(plain); }, "the plain PixelCNN is unconditional");
+    Config layerless = u;
+    layerless.blocks = 0;
+    expect_throws([&] { Model p(layerless); }, "a gated network expects 1..1000 layers");
+    // Random class tables: image i's NLL under label y is that of a batch of one with label y.
+    std::mt19937 gen(3);
+    std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
+    for (int t = 0; t < m.tensor_count(); ++t) {
+        if (m.tensor_name(t).find("_class.weight") == std::string::npos) continue;
+        std::vector<float> table(static_cast<size_t>(m.tensor_size(t)));
+        for (float& v : table) v = uniform(gen);
+        m.write_tensor(pixelcnn::TENSOR_PARAM, t, table.data());
+    }
+    const int mixed[2] = {2, 1};
+    m.log_likelihood(img.data(), mixed, 2, nll.data());
+    const size_t image = static_cast<size_t>(c.height) * c.width;
+    for (int i = 0; i < 2; ++i) {
+        double per_label[3];
+        for (int y = 0; y < 3; ++y) m.log_likelihood(img.data() + i * image, &y, 1, &per_label[y]);
+        EXPECT(per_label[mixed[i]] == nll[i], "image %d: batch NLL %g, alone with its label %g", i, nll[i],
+               per_label[mixed[i]]);
+        EXPECT(per_label[0] != per_label[1] && per_label[1] != per_label[2],
+               "image %d: the label does not change the NLL (%g %g %g)", i, per_label[0], per_label[1], per_label[2]);
     }
 }
 
@@ -360,12 +485,21 @@ int main() {
     for (int head = 0; head < 2; ++head) {
         for (int channels : {1, 3}) {
             for (int k : {3, 5}) {
-                Config c = tiny(channels, head, head == 0 ? 2 : 5, k, 2);
+                const int levels = head == 0 ? 2 : 5;
+                Config c = tiny(channels, head, levels, k, 2);
                 check_gradients(c);
                 check_causality(c);
+                for (int classes : {0, 3}) {
+                    Config g = tiny(channels, head, levels, k, 2, pixelcnn::ARCH_GATED, classes);
+                    g.skip = k == 3;
+                    check_gradients(g);
+                    check_causality(g);
+                }
             }
         }
     }
+    check_blind_spot();
+    check_labels();
     check_determinism_and_threads();
     check_clipping();
     check_adam_guards();

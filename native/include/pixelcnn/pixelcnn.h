@@ -31,8 +31,10 @@ namespace pixelcnn {
 /// Output head: Bernoulli (binary images, binary cross-entropy) or categorical (softmax).
 enum HeadKind { HEAD_BERNOULLI = 0, HEAD_CATEGORICAL = 1 };
 
-/// Network architecture.
-enum Architecture { ARCH_PIXELCNN = 0 };
+/// Network architecture: the plain PixelCNN, or Gated PixelCNN (van den Oord et al. 2016,
+/// "Conditional Image Generation with PixelCNN Decoders": vertical and horizontal stacks of gated
+/// units, no blind spot, optionally class-conditional), wired in native/src/net/gated.cpp.
+enum Architecture { ARCH_PIXELCNN = 0, ARCH_GATED = 1 };
 
 /// Which of a model's tensor sets read_tensor / write_tensor address.
 enum TensorKind { TENSOR_PARAM = 0, TENSOR_GRAD = 1, TENSOR_ADAM_M = 2, TENSOR_ADAM_V = 3 };
@@ -45,12 +47,14 @@ struct Config {
     int width = 28;              // W
     int head = HEAD_BERNOULLI;   // HeadKind
     int levels = 2;              // L: values per channel; 2 for Bernoulli, 2..256 categorical
-    int hidden_channels = 128;   // residual stream width (divisible by C)
-    int residual_channels = 64;  // width inside a residual block (divisible by C)
+    int hidden_channels = 128;   // residual stream width; gated: F, each stack's width (divisible by C)
+    int residual_channels = 64;  // width inside a residual block (divisible by C); gated: unused
     int head_channels = 128;     // width of the head's hidden 1x1 layer (divisible by C)
-    int blocks = 6;              // residual blocks, >= 0
-    int input_kernel = 7;        // odd kernel size of the type A input convolution
-    int block_kernel = 3;        // odd kernel size of the type B convolution in each block
+    int blocks = 6;              // residual blocks, >= 0; gated: gated layers, >= 1
+    int input_kernel = 7;        // odd kernel size of the type A input convolution (gated: layer 0's)
+    int block_kernel = 3;        // odd kernel size of the type B convolution in each block (gated: later layers')
+    int classes = 0;             // gated: class labels the model is conditioned on, 0 = unconditional
+    int skip = 1;                // gated: 1 = every layer's skip connection summed into the head, 0 = the last layer only
     long long seed = 1;          // weight initialisation seed
     int threads = 0;             // worker threads, 0 = all hardware threads
 };
@@ -112,17 +116,25 @@ public:
     /// negative log-likelihood per image in nats. The gradient is that of the mean NLL per
     /// dimension (nats / (C*H*W)), PyTorch's default 'mean' reduction.
     float forward_backward(const unsigned char* images, int count);
+    /// The same for a class-conditional model (Config::classes > 0): labels[count], one class in
+    /// [0, classes) per image. Every call below that takes images has this form too; a
+    /// conditional model needs labels, an unconditional one refuses them (null is none).
+    float forward_backward(const unsigned char* images, const int* labels, int count);
     /// One Adam update from the current gradients.
     void adam_step(const AdamConfig& adam);
     /// forward_backward then adam_step; returns the batch's mean NLL per image in nats
     /// (before the update).
     float train_step(const unsigned char* images, int count, const AdamConfig& adam);
+    float train_step(const unsigned char* images, const int* labels, int count, const AdamConfig& adam);
 
     // ---- evaluation ----
     /// Per-image negative log-likelihood in nats into nll_out[count].
     void log_likelihood(const unsigned char* images, int count, double* nll_out);
+    /// -log p(x | y) per image, y = labels[i].
+    void log_likelihood(const unsigned char* images, const int* labels, int count, double* nll_out);
     /// Logits in NCHW layout: out[count * logit_channels() * H * W].
     void logits(const unsigned char* images, int count, float* out);
+    void logits(const unsigned char* images, const int* labels, int count, float* out);
 
     // ---- sampling ----
     /// Naive sampling of one row: for each pixel of the row (and each channel, R then G then B)
@@ -132,6 +144,8 @@ public:
     /// nonzero marks a known value, which is kept instead of drawn. temperature > 0 divides the
     /// logits.
     void sample_row_naive(unsigned char* images, const unsigned char* known, int count, int row,
+                          long long seed, long long first_index, float temperature);
+    void sample_row_naive(unsigned char* images, const unsigned char* known, const int* labels, int count, int row,
                           long long seed, long long first_index, float temperature);
 
     /// Changes the number of worker threads (0 = all hardware threads).
@@ -168,6 +182,9 @@ public:
     void reset();
     /// Samples one row of the `count` images, as Model::sample_row_naive does.
     void sample_row(unsigned char* images, const unsigned char* known, int row, long long seed,
+                    long long first_index, float temperature);
+    /// For a conditional model: labels[count], the same at every row of the images.
+    void sample_row(unsigned char* images, const unsigned char* known, const int* labels, int row, long long seed,
                     long long first_index, float temperature);
 
 private:

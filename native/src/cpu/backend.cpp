@@ -86,6 +86,23 @@ public:
         cpu::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale);
     }
 
+    void gate_forward(const float* in, float* out, int64_t rows, int width) override {
+        cpu::gate_forward(ctx_, in, out, rows, width);
+    }
+    void gate_backward(const float* in, const float* dout, float* din, int64_t rows, int width,
+                       bool accumulate) override {
+        cpu::gate_backward(ctx_, in, dout, din, rows, width, accumulate);
+    }
+    void class_bias_forward(const float* table, const int* labels, float* out, Shape s, int width) override {
+        cpu::class_bias_forward(ctx_, table, labels, out, s, width);
+    }
+    void class_bias_backward(const float* dout, const int* labels, float* dtable, Shape s, int width,
+                             int classes) override {
+        cpu::class_bias_backward(ctx_, dout, labels, dtable, s, width, classes);
+    }
+    void add(const float* src, float* dst, int64_t n, bool accumulate) override {
+        cpu::add(ctx_, src, dst, n, accumulate);
+    }
     void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, const AdamStep& step) override {
         cpu::adam_update(ctx_, param, grad, m, v, n, step);
     }
@@ -141,6 +158,18 @@ public:
     void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
                  int width) override {
         cpu::relu_at(in, in_stride, out, out_stride, rows, c0, width);
+    }
+    void gate_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0, int c1,
+                 int width) override {
+        cpu::gate_at(in, in_stride, out, out_stride, rows, c0, c1, width);
+    }
+    void class_bias_at(const float* table, int table_width, const int* labels, float* out, int64_t out_stride,
+                       int rows, int c0, int c1) override {
+        cpu::class_bias_at(table, table_width, labels, out, out_stride, rows, c0, c1);
+    }
+    void add_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
+                int c1) override {
+        cpu::add_at(in, in_stride, out, out_stride, rows, c0, c1);
     }
     void draw_at(const DrawSpec& spec, const CacheView& logits, const CacheView& input, int n0, int n1, int y,
                  int x, int channel) override {

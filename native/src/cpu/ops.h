@@ -1,7 +1,7 @@
 // The CPU backend's ops, one file per family:
 //   masked_conv.cpp  k x k masked convolution: im2col over live taps, GEMM, scatter
 //   conv1x1.cpp      1 x 1 convolution: a GEMM
-//   activations.cpp  ReLU
+//   activations.cpp  ReLU, the gated unit, the class bias, the residual add
 //   loss.cpp         Bernoulli and categorical negative log-likelihood
 //   adam.cpp         Adam and the gradient norm
 //   pixels.cpp       network input from images, and drawing sampled values
@@ -60,6 +60,16 @@ void gate_backward(const Context& ctx, const float* in, const float* dout, float
                    bool accumulate);
 void relu_backward(const Context& ctx, const float* out, const float* dout, float* din, int64_t n,
                    bool accumulate);
+void gate_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0, int c1,
+             int width);
+// Class-conditional bias (backend.h) and the residual add between two buffers.
+void class_bias_forward(const Context& ctx, const float* table, const int* labels, float* out, Shape s, int width);
+void class_bias_backward(const Context& ctx, const float* dout, const int* labels, float* dtable, Shape s,
+                         int width, int classes);
+void class_bias_at(const float* table, int table_width, const int* labels, float* out, int64_t out_stride,
+                   int rows, int c0, int c1);
+void add(const Context& ctx, const float* src, float* dst, int64_t n, bool accumulate);
+void add_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0, int c1);
 void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
              int width);
 

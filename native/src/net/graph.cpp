@@ -81,6 +81,9 @@ const char* op_name(Op op) {
         case Op::MaskedConv: return "masked_conv";
         case Op::Conv1x1: return "conv1x1";
         case Op::Relu: return "relu";
+        case Op::Gate: return "gate";
+        case Op::ClassBias: return "class_bias";
+        case Op::Add: return "add";
         case Op::BernoulliNll: return "bernoulli_nll";
         case Op::CategoricalNll: return "categorical_nll";
     }
@@ -168,6 +171,39 @@ void Graph::add_relu(int input, int output) {
     n.name = "relu -> " + buffers[output].name;
     n.input = input;
     n.output = output;
+    nodes.push_back(n);
+}
+
+void Graph::add_gate(int input, int output) {
+    PCNN_ASSERT(buffers[input].channels == 2 * buffers[output].channels);
+    PCNN_ASSERT(buffers[output].channels % image_channels == 0);
+    Node n;
+    n.op = Op::Gate;
+    n.name = "gate -> " + buffers[output].name;
+    n.input = input;
+    n.output = output;
+    nodes.push_back(n);
+}
+
+void Graph::add_class_bias(const std::string& name, int buffer, int classes) {
+    Node n;
+    n.op = Op::ClassBias;
+    n.name = name;
+    n.input = buffer;
+    n.output = buffer;
+    n.accumulate = true;
+    n.weight = add_tensor(name + ".weight", {classes, buffers[buffer].channels}, 0.0f);
+    nodes.push_back(n);
+}
+
+void Graph::add_add(int input, int output) {
+    PCNN_ASSERT(input != output && buffers[input].channels == buffers[output].channels);
+    Node n;
+    n.op = Op::Add;
+    n.name = "add -> " + buffers[output].name;
+    n.input = input;
+    n.output = output;
+    n.accumulate = true;
     nodes.push_back(n);
 }
 
@@ -294,7 +330,10 @@ ArenaPlan plan_arena(const Graph& g, int64_t positions) {
                 break;
             case Op::MaskedConv:
             case Op::Conv1x1:
-            case Op::Relu: {
+            case Op::Relu:
+            case Op::Gate:
+            case Op::ClassBias:
+            case Op::Add: {
                 PCNN_ASSERT(slots.live(n.output) >= 0);  // the output feeds the loss
                 plan.grad_out[k] = slots.live(n.output);
                 const bool in_place = n.input == n.output;

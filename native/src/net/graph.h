@@ -77,6 +77,9 @@ enum class Op {
     MaskedConv,      // k x k masked convolution (im2col over live taps, then GEMM)
     Conv1x1,         // 1 x 1 masked convolution (a GEMM)
     Relu,            // max(x, 0), in place or not
+    Gate,            // gated unit, (P, 2F) -> (P, F), per channel group (see gate_width)
+    ClassBias,       // in place: row label[n] of a (classes, width) table added to image n
+    Add,             // output += input (a residual between two buffers)
     BernoulliNll,    // logits (P, C) vs images: per-row nats and d/dlogits
     CategoricalNll,  // logits (P, C * levels) vs images
 };
@@ -90,8 +93,14 @@ struct Node {
     int output = -1;         // buffer written (-1: none, for the losses)
     bool accumulate = false; // output += result instead of output = result
     int conv = -1;           // index into Graph::convs (MaskedConv, Conv1x1)
-    int weight = -1, bias = -1;  // tensor indices
+    int weight = -1, bias = -1;  // tensor indices (ClassBias: weight is its table)
 };
+
+// The gated unit's channel layout: the 2F pre-activation channels are C contiguous groups of
+// 2F/C (one per image channel, so the channel-group masks of the convolutions apply to them
+// unchanged), and each group holds its tanh half, then its sigmoid half. Output channel
+// g * w + j (w = F/C) is tanh(in[g * 2w + j]) * sigmoid(in[g * 2w + w + j]). For C = 1 that is
+// PyTorch's chunk(2, dim=1).
 
 struct BufferInfo {
     std::string name;
@@ -135,6 +144,13 @@ struct Graph {
     void add_conv(const std::string& name, int input, int output, const MaskSpec& mask,
                   bool accumulate = false);
     void add_relu(int input, int output);
+    // Gated unit input (2F) -> output (F), per image channel group.
+    void add_gate(int input, int output);
+    // A learned per-class bias "<name>.weight" (classes, width), PyTorch's nn.Embedding layout,
+    // added in place to `buffer` (initialised to zero: a conditional model starts unconditional).
+    void add_class_bias(const std::string& name, int buffer, int classes);
+    // output += input (same widths).
+    void add_add(int input, int output);
     // A parameter tensor that belongs to no convolution (a class-embedding table, say), dense in
     // PyTorch's layout, initialised U(-bound, bound); returns its index.
     int add_tensor(const std::string& name, const std::vector<int64_t>& shape, float init_bound);
@@ -154,6 +170,8 @@ struct Graph {
     // node right before conv node k, if it is a ReLU into k's input and k is the only node that
     // reads that buffer (else the ReLU must see the sum of its readers' gradients); -1 if none.
     int relu_before(size_t k) const;
+    // Channels per group of a gate's output (F / C): its input group is twice as wide.
+    int gate_width(const Node& n) const { return buffers[n.output].channels / image_channels; }
     // Forward FLOPs per image position (live multiply-adds x 2), and per training position
     // (forward, weight gradient, and input gradient of every conv whose input needs one).
     double forward_flops_per_position() const;

@@ -52,7 +52,9 @@ Graph residual_network(const Config& c) {
     return g;
 }
 
-Graph build_network(const Config& config) { return residual_network(config); }
+Graph build_network(const Config& config) {
+    return config.arch == ARCH_GATED ? gated_network(config) : residual_network(config);
+}
 
 }  // namespace net
 }  // namespace pixelcnn
