@@ -13,6 +13,7 @@ final class BatchOrder {
     private final long seed;
     private final int stepsPerEpoch;
     private final byte[] batch;
+    private final int[] batchLabels;  // null for unlabelled data
     private final int imageBytes;
     private long epoch = -1;
     private final int[] order;
@@ -24,6 +25,7 @@ final class BatchOrder {
         this.stepsPerEpoch = data.count() / batchSize;
         this.imageBytes = data.channels() * data.height() * data.width();
         this.batch = new byte[batchSize * imageBytes];
+        this.batchLabels = data.hasLabels() ? new int[batchSize] : null;
         this.order = new int[data.count()];
     }
 
@@ -35,10 +37,19 @@ final class BatchOrder {
         }
         int first = (int) (step % stepsPerEpoch) * batchSize;
         byte[] src = data.data();
+        int[] labels = data.labelData();
         for (int i = 0; i < batchSize; i++) {
             System.arraycopy(src, order[first + i] * imageBytes, batch, i * imageBytes, imageBytes);
+            if (labels != null) {
+                batchLabels[i] = labels[order[first + i]];
+            }
         }
         return batch;
+    }
+
+    /** The labels of the images of the last batchForStep, or null for unlabelled data. */
+    int[] labels() {
+        return batchLabels;
     }
 
     private void shuffle(long e) {

@@ -29,13 +29,91 @@ public final class Images {
     private final int channels;
     private final int height;
     private final int width;
+    // One class label per image, or null: what a class-conditional model trains and scores with.
+    private final int[] labels;
 
     private Images(byte[] data, int count, int channels, int height, int width) {
+        this(data, count, channels, height, width, null);
+    }
+
+    private Images(byte[] data, int count, int channels, int height, int width, int[] labels) {
         this.data = data;
         this.count = count;
         this.channels = channels;
         this.height = height;
         this.width = width;
+        this.labels = labels;
+    }
+
+    /**
+     * Returns these images with one class label each (for a class-conditional model: it trains on
+     * p(x | label), scores and completes each image under its own label). The pixels are shared,
+     * not copied; the labels are copied.
+     *
+     * @param labels one label per image, each 0 or more (a model checks them against its classes)
+     * @return labelled images
+     * @throws IllegalArgumentException if the number of labels is not {@link #count()} or a label
+     *     is negative
+     */
+    public Images withLabels(int... labels) {
+        Objects.requireNonNull(labels, "labels");
+        if (labels.length != count) {
+            throw new IllegalArgumentException("labels: expected one per image (" + count + "), got " + labels.length);
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0) {
+                throw new IllegalArgumentException("labels: label " + labels[i] + " of image " + i + " is negative");
+            }
+        }
+        return new Images(data, count, channels, height, width, labels.clone());
+    }
+
+    /**
+     * Returns these images without labels (the pixels shared).
+     *
+     * @return unlabelled images
+     */
+    public Images withoutLabels() {
+        return labels == null ? this : new Images(data, count, channels, height, width);
+    }
+
+    /**
+     * Whether every image carries a class label.
+     *
+     * @return true if labelled
+     */
+    public boolean hasLabels() {
+        return labels != null;
+    }
+
+    /**
+     * Returns a copy of the labels.
+     *
+     * @return one label per image, or null if the images are unlabelled
+     */
+    public int[] labels() {
+        return labels == null ? null : labels.clone();
+    }
+
+    /**
+     * Returns the label of image {@code n}.
+     *
+     * @param n the image index
+     * @return its label
+     * @throws IllegalStateException if the images are unlabelled
+     * @throws IndexOutOfBoundsException if {@code n} is outside the batch
+     */
+    public int label(int n) {
+        if (labels == null) {
+            throw new IllegalStateException("images: unlabelled (see withLabels)");
+        }
+        checkIndex("n", n, count);
+        return labels[n];
+    }
+
+    /** The labels without copying, or null (for the engine calls). */
+    int[] labelData() {
+        return labels;
     }
 
     /**
@@ -261,7 +339,8 @@ public final class Images {
         }
         int imageSize = imageSize();
         byte[] copy = Arrays.copyOfRange(data, from * imageSize, to * imageSize);
-        return new Images(copy, to - from, channels, height, width);
+        return new Images(copy, to - from, channels, height, width,
+                labels == null ? null : Arrays.copyOfRange(labels, from, to));
     }
 
     /**
@@ -284,7 +363,14 @@ public final class Images {
             }
             System.arraycopy(data, index * imageSize, copy, i * imageSize, imageSize);
         }
-        return new Images(copy, indices.length, channels, height, width);
+        int[] selected = null;
+        if (labels != null) {
+            selected = new int[indices.length];
+            for (int i = 0; i < indices.length; i++) {
+                selected[i] = labels[indices[i]];
+            }
+        }
+        return new Images(copy, indices.length, channels, height, width, selected);
     }
 
     /**
@@ -302,7 +388,7 @@ public final class Images {
         for (int i = 0; i < data.length; i++) {
             result[i] = (byte) ((data[i] & 0xFF) > threshold ? 1 : 0);
         }
-        return new Images(result, count, channels, height, width);
+        return new Images(result, count, channels, height, width, labels);
     }
 
     /**
@@ -319,11 +405,12 @@ public final class Images {
         for (int i = 0; i < data.length; i++) {
             result[i] = (byte) (((data[i] & 0xFF) * levels) >> 8);
         }
-        return new Images(result, count, channels, height, width);
+        return new Images(result, count, channels, height, width, labels);
     }
 
     /**
-     * Returns true if {@code other} is a batch with the same dimensions and pixel values.
+     * Returns true if {@code other} is a batch with the same dimensions, pixel values and labels
+     * (or both unlabelled).
      *
      * @param other the object to compare with
      * @return whether both batches are equal
@@ -338,7 +425,7 @@ public final class Images {
         }
         Images that = (Images) other;
         return count == that.count && channels == that.channels && height == that.height
-                && width == that.width && Arrays.equals(data, that.data);
+                && width == that.width && Arrays.equals(data, that.data) && Arrays.equals(labels, that.labels);
     }
 
     /**
@@ -348,7 +435,8 @@ public final class Images {
      */
     @Override
     public int hashCode() {
-        return 31 * Objects.hash(count, channels, height, width) + Arrays.hashCode(data);
+        return 31 * (31 * Objects.hash(count, channels, height, width) + Arrays.hashCode(data))
+                + Arrays.hashCode(labels);
     }
 
     /**
@@ -358,7 +446,8 @@ public final class Images {
      */
     @Override
     public String toString() {
-        return "Images[" + count + " x " + channels + " x " + height + " x " + width + "]";
+        return "Images[" + count + " x " + channels + " x " + height + " x " + width
+                + (labels == null ? "" : ", labelled") + "]";
     }
 
     private int imageSize() {

@@ -216,8 +216,9 @@ public final class PixelCnn implements AutoCloseable {
                     break;
                 }
                 byte[] batch = batches.batchForStep(model.adam_step_count());
+                int[] labels = batches.labels();
                 long t0 = System.nanoTime();
-                float loss = EngineCalls.run(() -> model.train_step(batch, training.batchSize(), adam));
+                float loss = EngineCalls.run(() -> model.train_step(batch, labels, training.batchSize(), adam));
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 last = new TrainingProgress(model.adam_step_count(), i, training.steps(), loss,
                         loss / (config.dimensions() * LN2), training.batchSize() / seconds);
@@ -244,13 +245,58 @@ public final class PixelCnn implements AutoCloseable {
         try {
             double[] nll = new double[images.count()];
             EngineCalls.run(() -> {
-                model.log_likelihood(images.data(), images.count(), nll);
+                model.log_likelihood(images.data(), images.labelData(), images.count(), nll);
                 return null;
             });
             return new Likelihood(nll, config.dimensions());
         } finally {
             leave();
         }
+    }
+
+    /**
+     * Per-image negative log-likelihood of {@code images} given one class, -log p(x | label), for
+     * a class-conditional model (the images' own labels, if any, are ignored).
+     *
+     * @param images images of this model's shape, values in [0, levels-1]
+     * @param label the class every image is scored under, in [0, classes)
+     * @return nats and bits/dim per image
+     * @throws IllegalArgumentException if the model is unconditional or the label out of range
+     */
+    public Likelihood logLikelihood(Images images, int label) {
+        if (images == null) {
+            throw new NullPointerException("images must not be null");
+        }
+        requireConditional("logLikelihood(images, label)");
+        checkLabel(label, "label");
+        int[] labels = new int[images.count()];
+        java.util.Arrays.fill(labels, label);
+        return logLikelihood(images.withLabels(labels));
+    }
+
+    /**
+     * Class scores of a class-conditional model: {@code scores[i][y] = log p(x_i | y)} in nats,
+     * for every image and every class. With a prior p(y) they give the posterior p(y | x) by
+     * Bayes' rule (the argmax under a uniform prior is a generative classifier), and
+     * max or log-sum-exp over y an unconditional score for anomaly detection.
+     *
+     * @param images images of this model's shape (their labels, if any, are ignored)
+     * @return one row per image, one column per class
+     * @throws IllegalArgumentException if the model is unconditional or the images do not fit
+     */
+    public double[][] classScores(Images images) {
+        if (images == null) {
+            throw new NullPointerException("images must not be null");
+        }
+        requireConditional("classScores");
+        double[][] scores = new double[images.count()][config.classes()];
+        for (int y = 0; y < config.classes(); y++) {
+            double[] nats = logLikelihood(images, y).natsArray();
+            for (int i = 0; i < nats.length; i++) {
+                scores[i][y] = -nats[i];
+            }
+        }
+        return scores;
     }
 
     /**
@@ -273,7 +319,7 @@ public final class PixelCnn implements AutoCloseable {
             }
             float[] out = new float[(int) size];
             EngineCalls.run(() -> {
-                model.logits(images.data(), images.count(), out);
+                model.logits(images.data(), images.labelData(), images.count(), out);
                 return null;
             });
             return out;
@@ -316,10 +362,42 @@ public final class PixelCnn implements AutoCloseable {
         if (count <= 0) {
             throw new IllegalArgumentException("count: expected a positive number of images, got " + count);
         }
+        if (config.classes() > 0) {
+            throw new IllegalArgumentException("sample: the model is conditioned on " + config.classes()
+                    + " classes; give one label per image: sample(labels, sampling)");
+        }
+        return draw(count, null, sampling);
+    }
+
+    /**
+     * Draws one image per label from a class-conditional model, image i from p(x | labels[i]),
+     * as {@link #sample(int, SamplingConfig)} draws (same generator: image i of a call is the
+     * same whatever the batch size).
+     *
+     * @param labels one class in [0, classes) per image to draw
+     * @param sampling seed, temperature, batch size, algorithm, listener, cancellation
+     * @return the samples, labelled with {@code labels}
+     * @throws IllegalArgumentException if the model is unconditional or a label is out of range
+     */
+    public Images sample(int[] labels, SamplingConfig sampling) {
+        if (labels == null) {
+            throw new NullPointerException("labels must not be null");
+        }
+        if (labels.length == 0) {
+            throw new IllegalArgumentException("labels: expected at least one image, got none");
+        }
+        requireConditional("sample(labels, sampling)");
+        for (int i = 0; i < labels.length; i++) {
+            checkLabel(labels[i], "labels[" + i + "]");
+        }
+        return draw(labels.length, labels.clone(), sampling).withLabels(labels);
+    }
+
+    private Images draw(int count, int[] labels, SamplingConfig sampling) {
         byte[] buf = new byte[imageArraySize(count, "count")];
         enter();
         try {
-            new SamplingRun(model, config, sampling).drawInto(buf, null, count);
+            new SamplingRun(model, config, sampling).drawInto(buf, null, labels, count);
             return Images.wrap(buf, count, config.channels(), config.height(), config.width());
         } finally {
             leave();
@@ -358,12 +436,14 @@ public final class PixelCnn implements AutoCloseable {
                 buf[i] = 0; // unknown: the value is drawn, whatever the caller left there
             }
         }
-        checkImages(Images.wrap(buf, images.count(), images.channels(), images.height(), images.width()),
+        Images knownValues = Images.wrap(buf, images.count(), images.channels(), images.height(), images.width());
+        checkImages(images.hasLabels() ? knownValues.withLabels(images.labelData()) : knownValues,
                 "images (known values)");
         enter();
         try {
-            new SamplingRun(model, config, sampling).drawInto(buf, mask, images.count());
-            return Images.wrap(buf, images.count(), config.channels(), config.height(), config.width());
+            new SamplingRun(model, config, sampling).drawInto(buf, mask, images.labelData(), images.count());
+            Images done = Images.wrap(buf, images.count(), config.channels(), config.height(), config.width());
+            return images.hasLabels() ? done.withLabels(images.labelData()) : done;
         } finally {
             leave();
         }
@@ -565,12 +645,44 @@ public final class PixelCnn implements AutoCloseable {
         user.set(null);
     }
 
+    private void requireConditional(String what) {
+        if (config.classes() == 0) {
+            throw new IllegalArgumentException(what + ": the model is unconditional (classes = 0); "
+                    + "class labels need a gated model built with optClasses");
+        }
+    }
+
+    private void checkLabel(int label, String what) {
+        if (label < 0 || label >= config.classes()) {
+            throw new IllegalArgumentException(String.format("%s: label %d is outside [0, %d] (the model's %d classes)",
+                    what, label, config.classes() - 1, config.classes()));
+        }
+    }
+
     private void checkImages(Images images, String what) {
         if (images == null) {
             throw new NullPointerException(what + " must not be null");
         }
         if (images.count() <= 0) {
             throw new IllegalArgumentException(what + ": expected at least one image, got an empty batch");
+        }
+        if (config.classes() > 0 && !images.hasLabels()) {
+            throw new IllegalArgumentException(what + ": the model is conditioned on " + config.classes()
+                    + " classes; expected labelled images (Images.withLabels), got unlabelled ones");
+        }
+        if (config.classes() == 0 && images.hasLabels()) {
+            throw new IllegalArgumentException(what + ": the images carry class labels but the model is "
+                    + "unconditional; pass images.withoutLabels(), or build a gated model with optClasses");
+        }
+        if (images.hasLabels()) {
+            int[] labels = images.labelData();
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] >= config.classes()) {
+                    throw new IllegalArgumentException(String.format(
+                            "%s: label %d of image %d is outside [0, %d] (the model's %d classes)", what, labels[i], i,
+                            config.classes() - 1, config.classes()));
+                }
+            }
         }
         if (images.channels() != config.channels() || images.height() != config.height()
                 || images.width() != config.width()) {

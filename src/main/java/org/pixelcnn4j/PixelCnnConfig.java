@@ -9,9 +9,13 @@ import org.pixelcnn4j.engine.global.pixelcnn;
 /**
  * The architecture and image shape of a PixelCNN: immutable, built with {@link #builder()}.
  *
- * <p>The model is the plain PixelCNN of van den Oord et al. (2016): a type A masked convolution,
- * {@code blocks} residual blocks (ReLU, 1x1, ReLU, k x k type B, ReLU, 1x1, add) and a head of two
- * 1x1 convolutions. A Bernoulli head models binary images (pixel values 0 or 1); a categorical head
+ * <p>{@link Architecture#PIXELCNN} is the plain PixelCNN of van den Oord et al. (2016): a type A
+ * masked convolution, {@code blocks} residual blocks (ReLU, 1x1, ReLU, k x k type B, ReLU, 1x1,
+ * add) and a head of two 1x1 convolutions. {@link Architecture#GATED} is Gated PixelCNN (van den
+ * Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders"): {@code blocks} gated
+ * layers of a vertical and a horizontal stack ({@code hiddenChannels} each), which has no blind
+ * spot, skip connections into the same head, and optionally {@code classes} class labels it is
+ * conditioned on (a learnt bias per class in every layer: p(x | label)). A Bernoulli head models binary images (pixel values 0 or 1); a categorical head
  * models {@code levels} values per channel with a softmax. Colour images (3 channels) use the
  * channel-group masks of PixelRNN (R before G before B), so every channel width must be divisible
  * by 3.
@@ -35,6 +39,17 @@ public final class PixelCnnConfig {
         CATEGORICAL
     }
 
+    /** The network. */
+    public enum Architecture {
+        /** The plain PixelCNN (residual blocks of masked convolutions). */
+        PIXELCNN,
+        /** Gated PixelCNN: vertical and horizontal stacks of gated units, optionally class-conditional. */
+        GATED
+    }
+
+    private final Architecture architecture;
+    private final int classes;
+    private final boolean skipConnections;
     private final int channels;
     private final int height;
     private final int width;
@@ -49,6 +64,9 @@ public final class PixelCnnConfig {
     private final long seed;
 
     private PixelCnnConfig(Builder b) {
+        this.architecture = b.architecture;
+        this.classes = b.classes;
+        this.skipConnections = b.skipConnections;
         this.channels = b.channels;
         this.height = b.height;
         this.width = b.width;
@@ -56,12 +74,14 @@ public final class PixelCnnConfig {
         this.levels = b.levels;
         // Widths not set derive from the image channels and the hidden width, so that one
         // setting gives a coherent model and the defaults suit grayscale and colour alike.
+        boolean gated = architecture == Architecture.GATED;
         this.hiddenChannels = b.hiddenChannels != null ? b.hiddenChannels
+                : gated ? (channels == 3 ? DEFAULT_GATED_COLOUR_CHANNELS : DEFAULT_GATED_CHANNELS)
                 : (channels == 3 ? DEFAULT_COLOUR_HIDDEN_CHANNELS : DEFAULT_HIDDEN_CHANNELS);
         this.residualChannels = b.residualChannels != null ? b.residualChannels
                 : derivedResidualChannels(hiddenChannels, channels);
         this.headChannels = b.headChannels != null ? b.headChannels : hiddenChannels;
-        this.blocks = b.blocks;
+        this.blocks = b.blocks != null ? b.blocks : gated ? DEFAULT_GATED_LAYERS : DEFAULT_BLOCKS;
         this.inputKernel = b.inputKernel;
         this.blockKernel = b.blockKernel;
         this.seed = b.seed;
@@ -71,6 +91,14 @@ public final class PixelCnnConfig {
     public static final int DEFAULT_HIDDEN_CHANNELS = 128;
     /** Hidden width of a colour model unless set: that of {@code rgb-32} (a multiple of 3). */
     public static final int DEFAULT_COLOUR_HIDDEN_CHANNELS = 120;
+    /** Residual blocks of a plain model unless set. */
+    public static final int DEFAULT_BLOCKS = 6;
+    /** Channels of each stack of a gated grayscale model unless set: that of {@code fm-gated}. */
+    public static final int DEFAULT_GATED_CHANNELS = 64;
+    /** Channels of each stack of a gated colour model unless set (a multiple of 3). */
+    public static final int DEFAULT_GATED_COLOUR_CHANNELS = 60;
+    /** Gated layers unless set: those of {@code fm-gated}. */
+    public static final int DEFAULT_GATED_LAYERS = 8;
 
     /**
      * The residual width a model gets unless it is set: half the hidden width, rounded down to a
@@ -123,6 +151,32 @@ public final class PixelCnnConfig {
         return builder().setImageShape(3, 32, 32).optCategorical(256).build();
     }
 
+    /**
+     * The {@code fm-gated} reference model: Gated PixelCNN on 28x28 grayscale with 256 levels, 8
+     * layers of 64 channels (7-wide kernels in the first, 3-wide after it), skip connections,
+     * unconditional ({@code toBuilder().optClasses(10)} conditions it on Fashion-MNIST's classes).
+     *
+     * @return the configuration
+     */
+    public static PixelCnnConfig fmGated() {
+        return builder().optArchitecture(Architecture.GATED).optCategorical(256).build();
+    }
+
+    /** @return the network */
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    /** @return class labels a gated model is conditioned on; 0 for an unconditional model */
+    public int classes() {
+        return classes;
+    }
+
+    /** @return whether a gated model's head sums the skip connections of every layer */
+    public boolean skipConnections() {
+        return skipConnections;
+    }
+
     /** @return image channels C (1 or 3) */
     public int channels() {
         return channels;
@@ -148,12 +202,12 @@ public final class PixelCnnConfig {
         return levels;
     }
 
-    /** @return width of the residual stream */
+    /** @return width of the residual stream (gated: of each stack) */
     public int hiddenChannels() {
         return hiddenChannels;
     }
 
-    /** @return width inside each residual block */
+    /** @return width inside each residual block (not used by a gated model) */
     public int residualChannels() {
         return residualChannels;
     }
@@ -163,7 +217,7 @@ public final class PixelCnnConfig {
         return headChannels;
     }
 
-    /** @return number of residual blocks */
+    /** @return number of residual blocks (gated: of gated layers) */
     public int blocks() {
         return blocks;
     }
@@ -195,18 +249,25 @@ public final class PixelCnnConfig {
      */
     public Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("model.architecture", "pixelcnn");
+        boolean gated = architecture == Architecture.GATED;
+        m.put("model.architecture", gated ? "gated" : "pixelcnn");
         m.put("model.channels", Integer.toString(channels));
         m.put("model.height", Integer.toString(height));
         m.put("model.width", Integer.toString(width));
         m.put("model.head", head.name().toLowerCase(java.util.Locale.ROOT));
         m.put("model.levels", Integer.toString(levels));
         m.put("model.hidden_channels", Integer.toString(hiddenChannels));
-        m.put("model.residual_channels", Integer.toString(residualChannels));
+        if (!gated) {
+            m.put("model.residual_channels", Integer.toString(residualChannels));
+        }
         m.put("model.head_channels", Integer.toString(headChannels));
         m.put("model.blocks", Integer.toString(blocks));
         m.put("model.input_kernel", Integer.toString(inputKernel));
         m.put("model.block_kernel", Integer.toString(blockKernel));
+        if (gated) {
+            m.put("model.classes", Integer.toString(classes));
+            m.put("model.skip_connections", Boolean.toString(skipConnections));
+        }
         m.put("model.seed", Long.toString(seed));
         return m;
     }
@@ -220,16 +281,28 @@ public final class PixelCnnConfig {
      */
     public static PixelCnnConfig fromMetadata(Map<String, String> metadata) {
         String arch = require(metadata, "model.architecture");
-        if (!arch.equals("pixelcnn")) {
+        if (!arch.equals("pixelcnn") && !arch.equals("gated")) {
             throw new IllegalArgumentException(
-                    "model.architecture: expected \"pixelcnn\", got \"" + arch + "\"");
+                    "model.architecture: expected \"pixelcnn\" or \"gated\", got \"" + arch + "\"");
         }
+        boolean gated = arch.equals("gated");
         Builder b = builder()
+                .optArchitecture(gated ? Architecture.GATED : Architecture.PIXELCNN)
                 .setImageShape(intValue(metadata, "model.channels"), intValue(metadata, "model.height"),
                         intValue(metadata, "model.width"))
-                .optHiddenChannels(intValue(metadata, "model.hidden_channels"))
-                .optResidualChannels(intValue(metadata, "model.residual_channels"))
-                .optHeadChannels(intValue(metadata, "model.head_channels"))
+                .optHiddenChannels(intValue(metadata, "model.hidden_channels"));
+        if (gated) {
+            b.optClasses(intValue(metadata, "model.classes"));
+            String skip = require(metadata, "model.skip_connections");
+            if (!skip.equals("true") && !skip.equals("false")) {
+                throw new IllegalArgumentException(
+                        "model.skip_connections: expected \"true\" or \"false\", got \"" + skip + "\"");
+            }
+            b.optSkipConnections(skip.equals("true"));
+        } else {
+            b.optResidualChannels(intValue(metadata, "model.residual_channels"));
+        }
+        b.optHeadChannels(intValue(metadata, "model.head_channels"))
                 .optBlocks(intValue(metadata, "model.blocks"))
                 .optInputKernel(intValue(metadata, "model.input_kernel"))
                 .optBlockKernel(intValue(metadata, "model.block_kernel"));
@@ -272,7 +345,9 @@ public final class PixelCnnConfig {
      */
     Config toNative(int threads) {
         return new Config()
-                .arch(pixelcnn.ARCH_PIXELCNN)
+                .arch(architecture == Architecture.GATED ? pixelcnn.ARCH_GATED : pixelcnn.ARCH_PIXELCNN)
+                .classes(classes)
+                .skip(skipConnections ? 1 : 0)
                 .channels(channels)
                 .height(height)
                 .width(width)
@@ -312,6 +387,7 @@ public final class PixelCnnConfig {
     private static final String[][] JAVA_NAMES = {
         {"hidden_channels", "hiddenChannels"}, {"residual_channels", "residualChannels"},
         {"head_channels", "headChannels"}, {"input_kernel", "inputKernel"}, {"block_kernel", "blockKernel"},
+        {"skip", "skipConnections"}, {"arch", "architecture"},
     };
 
     /**
@@ -322,6 +398,9 @@ public final class PixelCnnConfig {
      */
     public Builder toBuilder() {
         Builder b = new Builder();
+        b.architecture = architecture;
+        b.classes = classes;
+        b.skipConnections = skipConnections;
         b.channels = channels;
         b.height = height;
         b.width = width;
@@ -349,6 +428,14 @@ public final class PixelCnnConfig {
 
     @Override
     public String toString() {
+        if (architecture == Architecture.GATED) {
+            return String.format("PixelCnnConfig[gated, %dx%dx%d, %s, %d layers of %d, head %d, kernels %d/%d, %s, %s]",
+                    channels, height, width,
+                    head == Head.BERNOULLI ? "bernoulli" : "categorical(" + levels + ")",
+                    blocks, hiddenChannels, headChannels, inputKernel, blockKernel,
+                    skipConnections ? "skip connections" : "no skip connections",
+                    classes == 0 ? "unconditional" : classes + " classes");
+        }
         return String.format("PixelCnnConfig[%dx%dx%d, %s, hidden %d, residual %d, head %d, %d blocks, kernels %d/%d]",
                 channels, height, width,
                 head == Head.BERNOULLI ? "bernoulli" : "categorical(" + levels + ")",
@@ -360,6 +447,9 @@ public final class PixelCnnConfig {
      * have defaults (those of {@code fm-binary}).
      */
     public static final class Builder {
+        private Architecture architecture = Architecture.PIXELCNN;
+        private int classes = 0;
+        private boolean skipConnections = true;
         private int channels = 1;
         private int height = 28;
         private int width = 28;
@@ -369,12 +459,42 @@ public final class PixelCnnConfig {
         private Integer hiddenChannels;
         private Integer residualChannels;
         private Integer headChannels;
-        private int blocks = 6;
+        private Integer blocks;
         private int inputKernel = 7;
         private int blockKernel = 3;
         private long seed = 1;
 
         private Builder() {
+        }
+
+        /**
+         * @param architecture the network (default {@link Architecture#PIXELCNN}); widths and
+         *     depth not set take that network's defaults
+         * @return this builder
+         */
+        public Builder optArchitecture(Architecture architecture) {
+            this.architecture = Objects.requireNonNull(architecture, "architecture");
+            return this;
+        }
+
+        /**
+         * @param classes class labels a gated model is conditioned on (default 0: unconditional);
+         *     such a model then takes one label in [0, classes) per image everywhere
+         * @return this builder
+         */
+        public Builder optClasses(int classes) {
+            this.classes = classes;
+            return this;
+        }
+
+        /**
+         * @param skipConnections whether a gated model's head sums every layer's skip connection
+         *     (default true) or reads the last layer's output only
+         * @return this builder
+         */
+        public Builder optSkipConnections(boolean skipConnections) {
+            this.skipConnections = skipConnections;
+            return this;
         }
 
         /**
@@ -445,7 +565,8 @@ public final class PixelCnnConfig {
         }
 
         /**
-         * @param blocks number of residual blocks, 0 or more
+         * @param blocks number of residual blocks, 0 or more (default 6); for a gated model the
+         *     number of gated layers, 1 or more (default 8)
          * @return this builder
          */
         public Builder optBlocks(int blocks) {

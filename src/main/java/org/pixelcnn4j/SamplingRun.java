@@ -22,9 +22,10 @@ final class SamplingRun {
 
     /**
      * Samples into {@code buf} ({@code count} images), keeping the values where {@code known}
-     * (nullable) is nonzero.
+     * (nullable) is nonzero, image i conditioned on {@code labels[i]} (null for an unconditional
+     * model).
      */
-    void drawInto(byte[] buf, byte[] known, int count) {
+    void drawInto(byte[] buf, byte[] known, int[] labels, int count) {
         int batch = Math.min(sampling.batchSize(), count);
         int imageBytes = config.dimensions();
         int batches = (count + batch - 1) / batch;
@@ -43,6 +44,7 @@ final class SamplingRun {
                 if (mask != null) {
                     System.arraycopy(known, first * imageBytes, mask, 0, n * imageBytes);
                 }
+                int[] batchLabels = labels == null ? null : java.util.Arrays.copyOfRange(labels, first, first + n);
                 if (sampling.cached() && (sampler == null || sampler.count() != n)) {
                     if (sampler != null) {
                         sampler.close();
@@ -57,9 +59,10 @@ final class SamplingRun {
                     CachedSampler s = sampler;
                     EngineCalls.run(() -> {
                         if (sampling.cached()) {
-                            s.sample_row(images, mask, r, sampling.seed(), firstIndex, temperature);
+                            s.sample_row(images, mask, batchLabels, r, sampling.seed(), firstIndex, temperature);
                         } else {
-                            model.sample_row_naive(images, mask, n, r, sampling.seed(), firstIndex, temperature);
+                            model.sample_row_naive(images, mask, batchLabels, n, r, sampling.seed(), firstIndex,
+                                    temperature);
                         }
                         return null;
                     });

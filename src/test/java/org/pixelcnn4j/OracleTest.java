@@ -63,7 +63,149 @@ class OracleTest {
     static TorchConfig torchConfig(PixelCnnConfig c) {
         return new TorchConfig(c.channels(), c.height(), c.width(),
                 c.head() == PixelCnnConfig.Head.BERNOULLI, c.levels(), c.hiddenChannels(),
-                c.residualChannels(), c.headChannels(), c.blocks(), c.inputKernel(), c.blockKernel());
+                c.residualChannels(), c.headChannels(), c.blocks(), c.inputKernel(), c.blockKernel(),
+                c.architecture() == PixelCnnConfig.Architecture.GATED, c.classes(), c.skipConnections());
+    }
+
+    /** Gated models: both heads, C = 1 and 3, kernels 3, 5, 7, unconditional and with 3 classes. */
+    static Stream<Arguments> gatedModels() {
+        List<Arguments> list = new ArrayList<>();
+        for (boolean bernoulli : new boolean[] {true, false}) {
+            for (int channels : new int[] {1, 3}) {
+                for (int kernel : new int[] {3, 5, 7}) {
+                    for (int classes : new int[] {0, 3}) {
+                        list.add(Arguments.of(bernoulli, channels, kernel, classes));
+                    }
+                }
+            }
+        }
+        return list.stream();
+    }
+
+    /** Three gated layers of 12 channels per stack; skip connections except for kernel 5. */
+    static PixelCnnConfig gatedConfig(boolean bernoulli, int channels, int kernel, int levels, int classes) {
+        PixelCnnConfig.Builder b = PixelCnnConfig.builder()
+                .optArchitecture(PixelCnnConfig.Architecture.GATED)
+                .setImageShape(channels, 9, 8)
+                .optHiddenChannels(12)
+                .optHeadChannels(9)
+                .optBlocks(3)
+                .optInputKernel(kernel)
+                .optBlockKernel(kernel)
+                .optClasses(classes)
+                .optSkipConnections(kernel != 5)
+                .optSeed(29 + kernel);
+        return bernoulli ? b.optBernoulli().build() : b.optCategorical(levels).build();
+    }
+
+    /** Labels 2, 0, 1, ... for a conditional model, null for an unconditional one. */
+    static int[] labelsFor(PixelCnnConfig c, int n) {
+        if (c.classes() == 0) {
+            return null;
+        }
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = (i + c.classes() - 1) % c.classes();
+        }
+        return labels;
+    }
+
+    /**
+     * Random class tables (the engine starts them at zero, which would hide a wrong label): the
+     * same values into both models.
+     */
+    static void randomiseClassTables(Model engine, TorchPixelCnn torch, long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < engine.tensor_count(); i++) {
+            String name = engine.tensor_name(i);
+            if (name.endsWith("_class.weight")) {
+                float[] table = new float[(int) engine.tensor_size(i)];
+                for (int j = 0; j < table.length; j++) {
+                    table[j] = (float) (random.nextDouble() - 0.5);
+                }
+                engine.write_tensor(pixelcnn.TENSOR_PARAM, i, table);
+                torch.setTensor(name, table);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "gated bernoulli={0} C={1} k={2} classes={3}")
+    @MethodSource("gatedModels")
+    void gatedForwardLossAndGradientsMatchLibTorch(boolean bernoulli, int channels, int kernel, int classes) {
+        PixelCnnConfig c = gatedConfig(bernoulli, channels, kernel, 256, classes);
+        String tag = String.format("gated %s C=%d k=%d classes=%d", bernoulli ? "bernoulli" : "cat256", channels,
+                kernel, classes);
+        int n = 3;
+        int[] labels = labelsFor(c, n);
+        Images plain = PixelCnnTest.randomImages(c.toBuilder().optClasses(0).build(), n, kernel * 37L + channels);
+        Images images = labels == null ? plain : plain.withLabels(labels);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
+                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2)) {
+            Model engine = model.engineModel();
+            copyWeights(engine, torch);
+            randomiseClassTables(engine, torch, kernel);
+            byte[] data = images.toArray();
+            assertEquals(torch.tensorNames(), tensorNames(engine), "state_dict names");
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                float[] mask = new float[(int) engine.tensor_size(i)];
+                engine.read_mask(i, mask);
+                assertArrayEquals(torch.mask(engine.tensor_name(i)), mask, "mask of " + engine.tensor_name(i));
+            }
+            expectClose(tag + " logits", model.logits(images), torch.logits(data, labels, n), TOLERANCE);
+            double[] nllEngine = model.logLikelihood(images).natsArray();
+            double[] nllTorch = torch.perImageNll(data, labels, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(nllTorch[i], nllEngine[i], 1e-5 * Math.abs(nllTorch[i]), tag + " NLL of image " + i);
+            }
+            float lossEngine = engine.forward_backward(data, labels, n);
+            float lossTorch = torch.forwardBackward(data, labels, n);
+            synchronized (REPORT) {
+                REPORT.add(String.format(Locale.ROOT, "%-60s %.2e", tag + " loss",
+                        Math.abs(lossEngine - lossTorch) / Math.abs(lossTorch)));
+            }
+            assertEquals(lossTorch, lossEngine, 1e-5 * Math.abs(lossTorch), tag + " loss");
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                String name = engine.tensor_name(i);
+                float[] grad = new float[(int) engine.tensor_size(i)];
+                engine.read_tensor(pixelcnn.TENSOR_GRAD, i, grad);
+                expectClose(tag + " grad " + name, grad, torch.grad(name), TOLERANCE);
+            }
+        }
+    }
+
+    static List<String> tensorNames(Model engine) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < engine.tensor_count(); i++) {
+            names.add(engine.tensor_name(i));
+        }
+        return names;
+    }
+
+    /** A conditional gated model of fm-gated's shape (smaller) through whole training steps. */
+    @Test
+    void gatedTrainingStepsMatchLibTorch() {
+        PixelCnnConfig c = PixelCnnConfig.builder().optArchitecture(PixelCnnConfig.Architecture.GATED)
+                .setImageShape(1, 12, 12).optHiddenChannels(16).optBlocks(4).optCategorical(16).optClasses(4).build();
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
+                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2);
+                AdamConfig adam = new AdamConfig().learning_rate(1e-3)) {
+            Model engine = model.engineModel();
+            copyWeights(engine, torch);
+            PixelCnnConfig unlabelled = c.toBuilder().optClasses(0).build();
+            for (int step = 0; step < 5; step++) {
+                byte[] batch = PixelCnnTest.randomImages(unlabelled, 8, 2000 + step).toArray();
+                int[] labels = {0, 1, 2, 3, 3, 2, 1, step % 4};
+                float le = engine.train_step(batch, labels, 8, adam);
+                float lt = torch.trainStep(batch, labels, 8, 1e-3f);
+                assertEquals(lt, le, 1e-4 * Math.abs(lt), "loss of step " + (step + 1));
+            }
+            for (int i = 0; i < engine.tensor_count(); i++) {
+                float[] w = new float[(int) engine.tensor_size(i)];
+                engine.read_tensor(pixelcnn.TENSOR_PARAM, i, w);
+                expectClose("after 5 steps gated " + engine.tensor_name(i), w, torch.getTensor(engine.tensor_name(i)),
+                        1e-3);
+            }
+        }
     }
 
     /** Copies the engine's weights into the torch model, so both start identical. */
@@ -144,11 +286,12 @@ class OracleTest {
      * torch gradients are written into the engine), for three steps, so bias correction at
      * steps 1..3 is covered; the parameter updates and both moments must agree.
      */
-    @ParameterizedTest(name = "bernoulli={0}")
-    @MethodSource("heads")
-    void adamStepsMatchLibTorch(boolean bernoulli) {
-        PixelCnnConfig c = engineConfig(bernoulli, 3, 3, 5);
-        Images images = PixelCnnTest.randomImages(c, 2, 99);
+    @ParameterizedTest(name = "bernoulli={0} gated={1}")
+    @MethodSource("headsAndArchitectures")
+    void adamStepsMatchLibTorch(boolean bernoulli, boolean gated) {
+        PixelCnnConfig c = gated ? gatedConfig(bernoulli, 3, 3, 5, 3) : engineConfig(bernoulli, 3, 3, 5);
+        int[] labels = labelsFor(c, 2);
+        Images images = PixelCnnTest.randomImages(c.toBuilder().optClasses(0).build(), 2, 99);
         float lr = 1e-3f;
         try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
                 TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2);
@@ -157,7 +300,7 @@ class OracleTest {
             copyWeights(engine, torch);
             for (int step = 1; step <= 3; step++) {
                 float[][] before = new float[engine.tensor_count()][];
-                torch.forwardBackward(images.toArray(), images.count());
+                torch.forwardBackward(images.toArray(), labels, images.count());
                 for (int i = 0; i < engine.tensor_count(); i++) {
                     String name = engine.tensor_name(i);
                     before[i] = torch.getTensor(name);
@@ -180,21 +323,22 @@ class OracleTest {
                     }
                     // The update is ~lr while the weights are ~0.3: the float32 rounding of
                     // w - update alone is ~3e-8 / 1e-3 = 3e-5 of the update, hence 1e-4.
-                    expectClose("adam step " + step + " update " + name, dEngine, dTorch, 1e-4);
+                    expectClose((gated ? "gated " : "") + "adam step " + step + " update " + name, dEngine, dTorch, 1e-4);
                     float[] m = new float[after.length];
                     float[] v = new float[after.length];
                     engine.read_tensor(pixelcnn.TENSOR_ADAM_M, i, m);
                     engine.read_tensor(pixelcnn.TENSOR_ADAM_V, i, v);
-                    expectClose("adam step " + step + " exp_avg " + name, m, torch.adamState(name, false), 1e-6);
-                    expectClose("adam step " + step + " exp_avg_sq " + name, v, torch.adamState(name, true), 1e-6);
+                    expectClose((gated ? "gated " : "") + "adam step " + step + " exp_avg " + name, m, torch.adamState(name, false), 1e-6);
+                    expectClose((gated ? "gated " : "") + "adam step " + step + " exp_avg_sq " + name, v, torch.adamState(name, true), 1e-6);
                 }
             }
             assertEquals(3, engine.adam_step_count());
         }
     }
 
-    static Stream<Boolean> heads() {
-        return Stream.of(true, false);
+    static Stream<Arguments> headsAndArchitectures() {
+        return Stream.of(Arguments.of(true, false), Arguments.of(false, false), Arguments.of(true, true),
+                Arguments.of(false, true));
     }
 
     /** A bigger, fm-like model through whole training steps (forward, backward, Adam) together. */
@@ -226,10 +370,13 @@ class OracleTest {
         // The worst normalised error of each kind of comparison, for the closing note.
         String[] kinds = {" logits", " loss", " grad ", " update ", " exp_avg ", " exp_avg_sq ", "after 5 steps"};
         System.out.println("OracleTest: " + REPORT.size() + " comparisons; worst normalised error per kind:");
-        for (String kind : kinds) {
-            REPORT.stream().filter(line -> line.contains(kind))
-                    .max((x, y) -> Double.compare(value(x), value(y)))
-                    .ifPresent(line -> System.out.println("  " + kind.trim() + ": " + line.replaceAll("\\s+", " ")));
+        for (String network : new String[] {"plain", "gated"}) {
+            for (String kind : kinds) {
+                REPORT.stream().filter(line -> line.contains(kind) && line.contains("gated") == network.equals("gated"))
+                        .max((x, y) -> Double.compare(value(x), value(y)))
+                        .ifPresent(line -> System.out.println("  " + network + " " + kind.trim() + ": "
+                                + line.replaceAll("\\s+", " ")));
+            }
         }
     }
 

@@ -18,7 +18,14 @@ package org.pixelcnn4j.oracle;
  */
 public record TorchConfig(int channels, int height, int width, boolean bernoulli, int levels,
                           int hidden, int residual, int head, int blocks,
-                          int inputKernel, int blockKernel) {
+                          int inputKernel, int blockKernel, boolean gated, int classes, boolean skip) {
+
+    /** The plain PixelCNN. */
+    public TorchConfig(int channels, int height, int width, boolean bernoulli, int levels, int hidden, int residual,
+                       int head, int blocks, int inputKernel, int blockKernel) {
+        this(channels, height, width, bernoulli, levels, hidden, residual, head, blocks, inputKernel, blockKernel,
+                false, 0, false);
+    }
 
     public TorchConfig {
         if (channels != 1 && channels != 3) {
@@ -35,8 +42,8 @@ public record TorchConfig(int channels, int height, int width, boolean bernoulli
                 throw new IllegalArgumentException("widths must be positive multiples of C: " + w);
             }
         }
-        if (blocks < 0) {
-            throw new IllegalArgumentException("blocks < 0");
+        if (blocks < (gated ? 1 : 0) || classes < 0 || (!gated && classes != 0)) {
+            throw new IllegalArgumentException("bad blocks " + blocks + " or classes " + classes);
         }
         if (inputKernel < 1 || inputKernel % 2 == 0 || blockKernel < 1 || blockKernel % 2 == 0) {
             throw new IllegalArgumentException("kernels must be odd and positive");

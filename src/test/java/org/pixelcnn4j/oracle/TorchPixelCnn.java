@@ -26,7 +26,11 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Reference PixelCNN in LibTorch (JavaCPP PyTorch presets), used only by tests and benchmarks to
- * check the pixelcnn4j engine number for number.
+ * check the pixelcnn4j engine number for number: the plain PixelCNN, or, with
+ * {@link TorchConfig#gated()}, Gated PixelCNN with optional class conditioning, written as a
+ * PyTorch user would (vertical stack as an uncentred convolution cropped to the rows above,
+ * horizontal stack as a 1 x (k/2+1) convolution cropped to the pixels on the left, gates over
+ * {@code view(N, C, 2, F/C, H, W)}, class biases by {@code index_select} from an embedding table).
  *
  * <p>Parameters are plain leaf tensors (float32, requires_grad) in PyTorch layout, kept alive
  * outside any {@link PointerScope}. Masked convolutions are {@code conv2d(x, weight * mask, bias)},
@@ -70,14 +74,24 @@ public final class TorchPixelCnn implements AutoCloseable {
         }
     }
 
-    /** A masked convolution: names of its weight and bias, and its padding. */
-    private record Conv(String prefix, long pad) {
+    /**
+     * A masked convolution: names of its weight and bias, and its padding (top, left); the output
+     * is cropped to the image from its top-left corner, so an uncentred kernel reads the rows
+     * above (padding top kh) or the columns to the left (padding left kw - 1).
+     */
+    private record Conv(String prefix, long padTop, long padLeft) {
+    }
+
+    /** One gated layer's convolutions; null where the engine builds none. */
+    private record GatedLayer(Conv vConv, String vClass, Conv hConv, Conv vToH, String hClass, Conv hOut,
+                              Conv skip, boolean vertical) {
     }
 
     private final TorchConfig cfg;
     private final LinkedHashMap<String, Param> params = new LinkedHashMap<>();
     private final Conv inputConv;
     private final List<Conv[]> blockConvs = new ArrayList<>();
+    private final List<GatedLayer> gatedLayers = new ArrayList<>();
     private final Conv head1;
     private final Conv head2;
     private Adam adam;
@@ -94,8 +108,28 @@ public final class TorchPixelCnn implements AutoCloseable {
         this.cfg = cfg;
         torch.set_num_threads(threads);
         int c = cfg.channels();
-        inputConv = addConv("input", c, cfg.hidden(), cfg.inputKernel(), true);
-        for (int i = 0; i < cfg.blocks(); i++) {
+        inputConv = cfg.gated() ? null : addConv("input", c, cfg.hidden(), cfg.inputKernel(), true);
+        for (int l = 0; cfg.gated() && l < cfg.blocks(); l++) {
+            String p = "layers." + l + ".";
+            int f = cfg.hidden();
+            int k = l == 0 ? cfg.inputKernel() : cfg.blockKernel();
+            int in = l == 0 ? c : f;
+            boolean last = l == cfg.blocks() - 1;
+            int kh = k / 2 + 1;
+            // Vertical: kh x k over the kh rows above (layer 0) or the kh - 1 above and the own
+            // row of the vertical maps (later layers); unmasked.
+            Conv vConv = addConv(p + "v_conv", in, 2 * f, kh, k, l == 0 ? kh : kh - 1, k / 2,
+                    ones(2 * f * in * kh * k));
+            String vClass = cfg.classes() > 0 ? addTable(p + "v_class", 2 * f) : null;
+            Conv hConv = addConv(p + "h_conv", in, 2 * f, 1, kh, 0, k / 2,
+                    horizontalMask(2 * f, in, kh, l == 0, c));
+            Conv vToH = addConv(p + "v_to_h", 2 * f, 2 * f, 1, 1, 0, 0, ones(4 * f * f));
+            String hClass = cfg.classes() > 0 ? addTable(p + "h_class", 2 * f) : null;
+            Conv hOut = last && cfg.skip() ? null : addConv(p + "h_out", f, f, 1, false);
+            Conv skip = cfg.skip() ? addConv(p + "skip", f, f, 1, false) : null;
+            gatedLayers.add(new GatedLayer(vConv, vClass, hConv, vToH, hClass, hOut, skip, !last));
+        }
+        for (int i = 0; !cfg.gated() && i < cfg.blocks(); i++) {
             String p = "blocks." + i + ".";
             blockConvs.add(new Conv[] {
                 addConv(p + "conv1", cfg.hidden(), cfg.residual(), 1, false),
@@ -103,6 +137,7 @@ public final class TorchPixelCnn implements AutoCloseable {
                 addConv(p + "conv3", cfg.residual(), cfg.hidden(), 1, false)});
         }
         head1 = addConv("head.conv1", cfg.hidden(), cfg.head(), 1, false);
+        // (for a gated model the head reads the F skip or last-layer channels: also hidden())
         head2 = addConv("head.conv2", cfg.head(), cfg.outChannels(), 1, false);
         for (Param p : params.values()) {
             float[] zeros = new float[p.numel];
@@ -116,13 +151,46 @@ public final class TorchPixelCnn implements AutoCloseable {
     }
 
     private Conv addConv(String prefix, int in, int out, int k, boolean typeA) {
-        long[] wShape = {out, in, k, k};
-        float[] mask = buildMask(out, in, k, typeA, cfg.channels());
-        params.put(prefix + ".weight", new Param(prefix + ".weight", wShape, in * k * k, mask));
-        float[] ones = new float[out];
-        java.util.Arrays.fill(ones, 1f);
-        params.put(prefix + ".bias", new Param(prefix + ".bias", new long[] {out}, in * k * k, ones));
-        return new Conv(prefix, k / 2);
+        return addConv(prefix, in, out, k, k, k / 2, k / 2, buildMask(out, in, k, typeA, cfg.channels()));
+    }
+
+    private Conv addConv(String prefix, int in, int out, int kh, int kw, int padTop, int padLeft, float[] mask) {
+        long[] wShape = {out, in, kh, kw};
+        params.put(prefix + ".weight", new Param(prefix + ".weight", wShape, in * kh * kw, mask));
+        params.put(prefix + ".bias", new Param(prefix + ".bias", new long[] {out}, in * kh * kw, ones(out)));
+        return new Conv(prefix, padTop, padLeft);
+    }
+
+    /** An embedding table (classes, width), PyTorch's nn.Embedding weight; returns its name. */
+    private String addTable(String prefix, int width) {
+        String name = prefix + ".weight";
+        params.put(name, new Param(name, new long[] {cfg.classes(), width}, 1, ones(cfg.classes() * width)));
+        return name;
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
+    }
+
+    /**
+     * The {0,1} mask of a horizontal-stack convolution [out][in][1][kw]: the kw - 1 taps left of
+     * the pixel live, the last one (the pixel itself) with the channel-group mask of type A or B.
+     */
+    public static float[] horizontalMask(int out, int in, int kw, boolean typeA, int imageChannels) {
+        int outPer = out / imageChannels;
+        int inPer = in / imageChannels;
+        float[] m = new float[out * in * kw];
+        for (int o = 0; o < out; o++) {
+            for (int q = 0; q < in; q++) {
+                for (int j = 0; j < kw; j++) {
+                    boolean live = j < kw - 1 || (typeA ? q / inPer < o / outPer : q / inPer <= o / outPer);
+                    m[(o * in + q) * kw + j] = live ? 1f : 0f;
+                }
+            }
+        }
+        return m;
     }
 
     // ------------------------------------------------------------------ masks
@@ -260,11 +328,16 @@ public final class TorchPixelCnn implements AutoCloseable {
 
     /** Logits for n images (uint8, N x C x H x W), flat N x out x H x W; no autograd. */
     public float[] logits(byte[] images, int n) {
+        return logits(images, null, n);
+    }
+
+    /** The same for a conditional model: labels[n] (null for an unconditional one). */
+    public float[] logits(byte[] images, int[] labels, int n) {
         checkOpen();
         boolean grad = GradMode.is_enabled();
         try (PointerScope scope = new PointerScope()) {
             GradMode.set_enabled(false);
-            Tensor out = forward(inputTensor(images, n));
+            Tensor out = forward(inputTensor(images, n), labels);
             return toFloats(out, n * cfg.outChannels() * cfg.height() * cfg.width());
         } finally {
             GradMode.set_enabled(grad);
@@ -277,6 +350,11 @@ public final class TorchPixelCnn implements AutoCloseable {
      * pixel, without copying the whole N x K x H x W output to Java.
      */
     public float[] logitsAt(byte[] images, int n, int y, int x) {
+        return logitsAt(images, null, n, y, x);
+    }
+
+    /** The same for a conditional model. */
+    public float[] logitsAt(byte[] images, int[] labels, int n, int y, int x) {
         checkOpen();
         if (y < 0 || y >= cfg.height() || x < 0 || x >= cfg.width()) {
             throw new IllegalArgumentException("position (" + y + ", " + x + ") outside the image");
@@ -284,7 +362,7 @@ public final class TorchPixelCnn implements AutoCloseable {
         boolean grad = GradMode.is_enabled();
         try (PointerScope scope = new PointerScope()) {
             GradMode.set_enabled(false);
-            Tensor out = forward(inputTensor(images, n));
+            Tensor out = forward(inputTensor(images, n), labels);
             return toFloats(out.select(3, x).select(2, y), n * cfg.outChannels());
         } finally {
             GradMode.set_enabled(grad);
@@ -296,12 +374,17 @@ public final class TorchPixelCnn implements AutoCloseable {
      * float32 from LibTorch) summed per image in double.
      */
     public double[] perImageNll(byte[] images, int n) {
+        return perImageNll(images, null, n);
+    }
+
+    /** The same for a conditional model: -log p(x_i | labels[i]). */
+    public double[] perImageNll(byte[] images, int[] labels, int n) {
         checkOpen();
         boolean grad = GradMode.is_enabled();
         try (PointerScope scope = new PointerScope()) {
             GradMode.set_enabled(false);
             Tensor x = inputTensor(images, n);
-            Tensor perDim = loss(forward(x), x, images, n, REDUCTION_NONE);
+            Tensor perDim = loss(forward(x, labels), x, images, n, REDUCTION_NONE);
             int d = cfg.dimsPerImage();
             float[] l = toFloats(perDim, n * d);
             double[] nll = new double[n];
@@ -324,13 +407,18 @@ public final class TorchPixelCnn implements AutoCloseable {
      * Returns mean loss * C*H*W, i.e. the mean NLL per image in nats.
      */
     public float forwardBackward(byte[] images, int n) {
+        return forwardBackward(images, null, n);
+    }
+
+    /** The same for a conditional model. */
+    public float forwardBackward(byte[] images, int[] labels, int n) {
         checkOpen();
         boolean grad = GradMode.is_enabled();
         try (PointerScope scope = new PointerScope()) {
             GradMode.set_enabled(true);
             zeroGradInScope();
             Tensor x = inputTensor(images, n);
-            Tensor mean = loss(forward(x), x, images, n, REDUCTION_MEAN);
+            Tensor mean = loss(forward(x, labels), x, images, n, REDUCTION_MEAN);
             mean.backward();
             return (float) (mean.item_double() * cfg.dimsPerImage());
         } finally {
@@ -387,7 +475,12 @@ public final class TorchPixelCnn implements AutoCloseable {
 
     /** forwardBackward then adamStep; returns the loss before the step (mean NLL per image). */
     public float trainStep(byte[] images, int n, float lr) {
-        float l = forwardBackward(images, n);
+        return trainStep(images, null, n, lr);
+    }
+
+    /** The same for a conditional model. */
+    public float trainStep(byte[] images, int[] labels, int n, float lr) {
+        float l = forwardBackward(images, labels, n);
         adamStep(lr);
         return l;
     }
@@ -446,7 +539,10 @@ public final class TorchPixelCnn implements AutoCloseable {
 
     // ------------------------------------------------------------------ internals
 
-    private Tensor forward(Tensor x) {
+    private Tensor forward(Tensor x, int[] labels) {
+        if (cfg.gated()) {
+            return gatedForward(x, labels);
+        }
         Tensor h = conv(x, inputConv);
         for (Conv[] b : blockConvs) {
             Tensor t = torch.relu(conv(torch.relu(h), b[0]));
@@ -458,12 +554,69 @@ public final class TorchPixelCnn implements AutoCloseable {
         return conv(t, head2);
     }
 
+    private Tensor gatedForward(Tensor x, int[] labels) {
+        if ((cfg.classes() > 0) != (labels != null)) {
+            throw new IllegalArgumentException("labels must be given exactly for a conditional model");
+        }
+        Tensor labelIndex = null;
+        if (labels != null) {
+            long[] l = new long[labels.length];
+            for (int i = 0; i < l.length; i++) {
+                l[i] = labels[i];
+            }
+            labelIndex = torch.from_blob(new org.bytedeco.javacpp.LongPointer(l), new long[] {l.length},
+                    new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long)).clone();
+        }
+        Tensor v = x;
+        Tensor h = x;
+        Tensor skip = null;
+        for (int l = 0; l < gatedLayers.size(); l++) {
+            GatedLayer layer = gatedLayers.get(l);
+            Tensor vPre = addClassBias(conv(v, layer.vConv()), layer.vClass(), labelIndex);
+            Tensor hPre = addClassBias(conv(h, layer.hConv()).add(conv(vPre, layer.vToH())), layer.hClass(), labelIndex);
+            Tensor g = gate(hPre);
+            if (layer.skip() != null) {
+                Tensor s = conv(g, layer.skip());
+                skip = skip == null ? s : skip.add(s);
+            }
+            if (layer.hOut() != null) {
+                Tensor out = conv(g, layer.hOut());
+                h = l == 0 ? out : h.add(out);
+            }
+            if (layer.vertical()) {
+                v = gate(vPre);
+            }
+        }
+        Tensor t = torch.relu(conv(torch.relu(cfg.skip() ? skip : h), head1));
+        return conv(t, head2);
+    }
+
+    /** tanh(a) * sigmoid(b), a and b the halves of each of the C channel groups. */
+    private Tensor gate(Tensor pre) {
+        long n = pre.size(0);
+        int c = cfg.channels();
+        int f = cfg.hidden();
+        Tensor grouped = pre.view(n, c, 2, f / c, cfg.height(), cfg.width());
+        Tensor a = grouped.select(2, 0);
+        Tensor b = grouped.select(2, 1);
+        return torch.tanh(a).mul(torch.sigmoid(b)).reshape(n, f, cfg.height(), cfg.width());
+    }
+
+    private Tensor addClassBias(Tensor pre, String table, Tensor labelIndex) {
+        if (table == null) {
+            return pre;
+        }
+        Tensor rows = params.get(table).value.index_select(0, labelIndex);
+        return pre.add(rows.view(rows.size(0), rows.size(1), 1, 1));
+    }
+
     private Tensor conv(Tensor x, Conv c) {
         Param w = params.get(c.prefix() + ".weight");
         Param b = params.get(c.prefix() + ".bias");
         long[] one = {1, 1};
-        return torch.conv2d(x, w.value.mul(w.mask), new TensorOptional(b.value), one,
-                new long[] {c.pad(), c.pad()}, one, 1);
+        Tensor out = torch.conv2d(x, w.value.mul(w.mask), new TensorOptional(b.value), one,
+                new long[] {c.padTop(), c.padLeft()}, one, 1);
+        return out.narrow(2, 0, cfg.height()).narrow(3, 0, cfg.width());
     }
 
     /** Per-dimension (REDUCTION_NONE, shape N x C x H x W) or mean (REDUCTION_MEAN) loss. */
