@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import org.pixelcnn4j.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,29 @@ class PixelCnnTest {
                 .optBlockKernel(3)
                 .optSeed(3);
         return bernoulli ? b.optBernoulli().build() : b.optCategorical(7).build();
+    }
+
+    /** A tiny gated model of {@code classes} classes (0: unconditional). */
+    static PixelCnnConfig tinyGated(int channels, boolean bernoulli, int classes) {
+        PixelCnnConfig.Builder b = PixelCnnConfig.builder().optArchitecture(PixelCnnConfig.Architecture.GATED)
+                .setImageShape(channels, 5, 4).optHiddenChannels(6 * channels).optHeadChannels(6 * channels)
+                .optBlocks(2).optInputKernel(3).optBlockKernel(3).optClasses(classes).optSeed(3);
+        return bernoulli ? b.optBernoulli().build() : b.optCategorical(5).build();
+    }
+
+    /** Random values in [-1, 1) in every class table (the engine starts them at zero). */
+    static void randomiseClassTables(PixelCnn model, long seed) {
+        org.pixelcnn4j.engine.Model engine = model.engineModel();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < engine.tensor_count(); i++) {
+            if (engine.tensor_name(i).endsWith("_class.weight")) {
+                float[] table = new float[(int) engine.tensor_size(i)];
+                for (int j = 0; j < table.length; j++) {
+                    table[j] = (float) (2 * random.nextDouble() - 1);
+                }
+                engine.write_tensor(org.pixelcnn4j.engine.global.pixelcnn.TENSOR_PARAM, i, table);
+            }
+        }
     }
 
     static Images randomImages(PixelCnnConfig c, int count, long seed) {
@@ -96,6 +120,109 @@ class PixelCnnTest {
                             + " ignores every earlier value (" + c + ")");
                 }
             }
+        }
+    }
+
+    // ---- Gated PixelCNN and class labels ----
+
+    @Test
+    void labelsAreCheckedWhereverImagesGoIn() {
+        PixelCnnConfig c = tinyGated(1, false, 3);
+        Images plain = randomImages(c, 4, 6);
+        Images labelled = plain.withLabels(0, 1, 2, 1);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(1))) {
+            assertEquals(PixelCnnConfig.Architecture.GATED, model.config().architecture());
+            TrainingConfig one = TrainingConfig.builder().setSteps(1).optBatchSize(2).build();
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> model.logLikelihood(plain)).getMessage()
+                    .contains("conditioned on 3 classes; expected labelled images"));
+            assertThrows(IllegalArgumentException.class, () -> model.train(plain, one));
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> model.logLikelihood(plain.withLabels(0, 1, 3, 0))).getMessage()
+                    .contains("label 3 of image 2 is outside [0, 2]"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> model.sample(2, SamplingConfig.ofSeed(1)))
+                    .getMessage().contains("sample(labels, sampling)"));
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> model.sample(new int[] {1, -1}, SamplingConfig.ofSeed(1))).getMessage()
+                    .contains("labels[1]: label -1 is outside [0, 2]"));
+            assertThrows(IllegalArgumentException.class, () -> model.logLikelihood(plain, 5));
+            assertThrows(IllegalArgumentException.class, () -> plain.withLabels(1, 2));
+            model.train(labelled, one);
+            assertEquals(1, model.step());
+        }
+        try (PixelCnn unconditional = PixelCnn.create(tinyGated(1, false, 0), Device.cpu(1))) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> unconditional.logLikelihood(labelled))
+                    .getMessage().contains("the model is unconditional"));
+            assertThrows(IllegalArgumentException.class, () -> unconditional.classScores(plain));
+            assertThrows(IllegalArgumentException.class,
+                    () -> unconditional.sample(new int[] {0}, SamplingConfig.ofSeed(1)));
+            assertEquals(4, unconditional.logLikelihood(labelled.withoutLabels()).count());
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> tiny(1, false).toBuilder().optClasses(3).build()).getMessage()
+                .contains("the plain PixelCNN is unconditional"));
+    }
+
+    @Test
+    void classScoresAreTheLikelihoodsUnderEachLabel() {
+        PixelCnnConfig c = tinyGated(3, false, 4);
+        Images images = randomImages(c, 3, 12);
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+            randomiseClassTables(model, 8);
+            double[][] scores = model.classScores(images);
+            assertEquals(3, scores.length);
+            for (int y = 0; y < 4; y++) {
+                double[] nats = model.logLikelihood(images, y).natsArray();
+                int[] same = {y, y, y};
+                assertArrayEquals(nats, model.logLikelihood(images.withLabels(same)).natsArray());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(-nats[i], scores[i][y], 0.0);
+                }
+            }
+            // The label matters, and each image is scored under its own.
+            assertNotEquals(scores[0][0], scores[0][1]);
+            double[] mixed = model.logLikelihood(images.withLabels(2, 0, 3)).natsArray();
+            assertEquals(-scores[0][2], mixed[0], 0.0);
+            assertEquals(-scores[1][0], mixed[1], 0.0);
+            assertEquals(-scores[2][3], mixed[2], 0.0);
+        }
+    }
+
+    @Test
+    void gatedConditionalModelSavesLoadsAndResumes(@TempDir Path dir) throws IOException {
+        PixelCnnConfig c = tinyGated(1, true, 2).toBuilder().optSkipConnections(false).build();
+        int[] labels = new int[24];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = i % 2;
+        }
+        Images data = randomImages(c, 24, 3).withLabels(labels);
+        TrainingConfig three = TrainingConfig.builder().setSteps(3).optBatchSize(6).build();
+        List<Double> uninterrupted = new ArrayList<>();
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+            model.train(data, three, p -> uninterrupted.add(p.lossNats()));
+            model.train(data, three, p -> uninterrupted.add(p.lossNats()));
+        }
+        Path file = dir.resolve("gated.safetensors");
+        List<Double> resumed = new ArrayList<>();
+        double[] scored;
+        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+            model.train(data, three, p -> resumed.add(p.lossNats()));
+            scored = model.logLikelihood(data).natsArray();
+            model.save(file);
+        }
+        Map<String, String> meta = PixelCnn.readMetadata(file);
+        assertEquals("gated", meta.get("model.architecture"));
+        assertEquals("2", meta.get("model.classes"));
+        assertEquals("false", meta.get("model.skip_connections"));
+        try (PixelCnn model = PixelCnn.load(file, Device.cpu(1))) {
+            assertEquals(c, model.config());
+            assertArrayEquals(scored, model.logLikelihood(data).natsArray());
+            List<String> names = model.stateDict().stream().map(Safetensors.Tensor::name).toList();
+            assertTrue(names.contains("layers.0.v_class.weight") && names.contains("layers.1.h_out.weight"), names.toString());
+            model.train(data, three, p -> resumed.add(p.lossNats()));
+        }
+        for (int i = 0; i < uninterrupted.size(); i++) {
+            assertEquals(uninterrupted.get(i), resumed.get(i), 1e-5 * Math.abs(uninterrupted.get(i)),
+                    "loss of step " + (i + 1));
         }
     }
 

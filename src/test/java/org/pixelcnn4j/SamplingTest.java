@@ -150,11 +150,63 @@ class SamplingTest {
         checkDistribution(c, 40_000);
     }
 
+    @Test
+    void gatedBinarySamplesFollowTheModelDistribution() {
+        PixelCnnConfig c = PixelCnnConfig.builder().optArchitecture(PixelCnnConfig.Architecture.GATED)
+                .setImageShape(1, 3, 3).optHiddenChannels(8).optHeadChannels(8).optBlocks(2).optInputKernel(3)
+                .optSeed(23).build();
+        checkDistribution(c, 40_000);
+    }
+
+    @Test
+    void gatedConditionalColourSamplesFollowTheModelDistribution() {
+        // p(x | label 1) of a gated model of 1 x 2 colour pixels, 3 levels, 2 classes.
+        PixelCnnConfig c = PixelCnnConfig.builder().optArchitecture(PixelCnnConfig.Architecture.GATED)
+                .setImageShape(3, 1, 2).optCategorical(3).optHiddenChannels(9).optHeadChannels(9).optBlocks(2)
+                .optInputKernel(3).optClasses(2).optSeed(9).build();
+        checkDistribution(c, 60_000);
+    }
+
+    @Test
+    void gatedCachedAndNaiveGiveTheSameImagesForEachLabel() {
+        for (int channels : new int[] {1, 3}) {
+            for (boolean bernoulli : new boolean[] {true, false}) {
+                PixelCnnConfig c = PixelCnnTest.tinyGated(channels, bernoulli, 3);
+                try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
+                    // Larger weights than at initialisation, so that the label moves the logits
+                    // by more than a few hundredths.
+                    sharpen(model, 3.0f);
+                    PixelCnnTest.randomiseClassTables(model, 5);
+                    int[] labels = {0, 1, 2, 2, 1};
+                    SamplingConfig.Builder b = SamplingConfig.builder().optSeed(11).optBatchSize(2);
+                    Images cached = model.sample(labels, b.build());
+                    Images naive = model.sample(labels, b.optNaive().build());
+                    assertEquals(naive, cached, "cached != naive for " + c);
+                    assertEquals(java.util.Arrays.toString(labels), java.util.Arrays.toString(cached.labels()));
+                    // Image i depends on its own label only: drawn alone, under the same index.
+                    Images other = model.sample(new int[] {0, 1, 2, 0, 1}, SamplingConfig.builder().optSeed(11).build());
+                    assertEquals(cached.slice(0, 3), other.slice(0, 3), "images 0..2 changed with others' labels");
+                    // Under the same draws, 20 images of label 0 and 20 of label 2 are not all alike.
+                    int[] zeros = new int[20];
+                    int[] twos = new int[20];
+                    java.util.Arrays.fill(twos, 2);
+                    assertNotEquals(model.sample(zeros, SamplingConfig.ofSeed(4)).withoutLabels(),
+                            model.sample(twos, SamplingConfig.ofSeed(4)).withoutLabels(), "the label changes nothing");
+                    Images partial = PixelCnnTest.randomImages(c, 5, 3).withLabels(labels);
+                    Images top = Images.rowMask(5, c.channels(), c.height(), c.width(), 2);
+                    assertEquals(model.complete(partial, top, SamplingConfig.builder().optSeed(2).optNaive().build()),
+                            model.complete(partial, top, SamplingConfig.ofSeed(2)), "completion: cached != naive");
+                }
+            }
+        }
+    }
+
     /**
      * Enumerates every image, takes its exact probability exp(-NLL) from logLikelihood (they must
      * sum to 1), draws `draws` samples and runs a chi-square goodness-of-fit test at level 1e-6
      * (bins with an expected count below 5 pooled). As a negative control, samples drawn at
-     * temperature 0.7 must be rejected by the same test, so the test can fail.
+     * temperature 0.7 must be rejected by the same test, so the test can fail. A conditional
+     * model is tested on p(x | label 1), with random class tables.
      */
     private static void checkDistribution(PixelCnnConfig c, int draws) {
         int dims = c.dimensions();
@@ -169,7 +221,9 @@ class SamplingTest {
         }
         try (PixelCnn model = PixelCnn.create(c, Device.cpu(2))) {
             sharpen(model, 3.0f);
-            double[] nll = model.logLikelihood(Images.of(all, outcomes, c.channels(), c.height(), c.width())).natsArray();
+            PixelCnnTest.randomiseClassTables(model, 13);
+            Images every = Images.of(all, outcomes, c.channels(), c.height(), c.width());
+            double[] nll = (c.classes() > 0 ? model.logLikelihood(every, 1) : model.logLikelihood(every)).natsArray();
             double[] p = new double[outcomes];
             double total = 0;
             for (int i = 0; i < outcomes; i++) {
@@ -209,8 +263,11 @@ class SamplingTest {
     private static double[] chiSquare(PixelCnn model, PixelCnnConfig c, double[] p, int draws,
             double temperature, long seed) {
         int dims = c.dimensions();
-        Images samples = model.sample(draws, SamplingConfig.builder().optSeed(seed)
-                .optTemperature(temperature).optBatchSize(4096).build());
+        SamplingConfig sampling = SamplingConfig.builder().optSeed(seed).optTemperature(temperature)
+                .optBatchSize(4096).build();
+        int[] label1 = new int[draws];
+        java.util.Arrays.fill(label1, 1);
+        Images samples = c.classes() > 0 ? model.sample(label1, sampling) : model.sample(draws, sampling);
         byte[] data = samples.toArray();
         long[] observed = new long[p.length];
         for (int s = 0; s < draws; s++) {
