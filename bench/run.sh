@@ -9,11 +9,12 @@
 #                                bench/results/scaling_*.csv and bench/results/scaling_*.png
 #   bench/run.sh --quick         fewer repetitions and sizes, to check that it works (a few minutes)
 #   bench/run.sh --only training|likelihood|onnx|sampling|efficiency|memory|scaling   (comma-separated list)
+#   bench/run.sh --models LIST   reference models to run, e.g. fm-gated (comma-separated; default all)
 #   bench/run.sh --threads N     threads for the engine, LibTorch and OpenBLAS (default: all cores)
 #   bench/run.sh --reps N        timed repetitions per figure (default 5, --quick 3)
 #   bench/run.sh --naive-rows N  rows of the image naive sampling is timed on (default 1, then scaled)
 #   bench/run.sh --out DIR       where results go; default bench/results for a full run and
-#                                bench/results/partial for --quick or --only (latest.* stays intact)
+#                                bench/results/partial for --quick, --only or --models (latest.* stays intact)
 #   bench/run.sh --no-build      use the existing build as it is
 #
 # Builds first when needed (mvn -B -q -DskipTests install, then the test class path). The charts need
@@ -21,11 +22,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 java_args=()
 quick=0
 only=""
+models=0
 out=""
 build=1
 while [ $# -gt 0 ]; do
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
         --quick) quick=1; java_args+=(--quick) ;;
         --only) only="${2:?--only needs a section}"; java_args+=(--only "$2"); shift ;;
         --threads|--reps|--naive-rows) java_args+=("$1" "${2:?$1 needs a number}"); shift ;;
+        --models) models=1; java_args+=(--models "${2:?--models needs model names}"); shift ;;
         --out) out="${2:?--out needs a directory}"; shift ;;
         --no-build) build=0 ;;
         -h|--help) usage; exit 0 ;;
@@ -41,7 +44,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ -z "$out" ]; then
-    if [ "$quick" = 1 ] || [ -n "$only" ]; then out=bench/results/partial; else out=bench/results; fi
+    if [ "$quick" = 1 ] || [ -n "$only" ] || [ "$models" = 1 ]; then out=bench/results/partial; else out=bench/results; fi
 fi
 java_args+=(--out "$out")
 

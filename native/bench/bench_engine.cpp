@@ -1,11 +1,11 @@
-// Engine-only timings (no LibTorch) of the reference models fm-binary, fm-256 and rgb-32:
+// Engine-only timings (no LibTorch) of the reference models fm-binary, fm-256, rgb-32 and fm-gated:
 //   train       training step at a batch size
 //   sample      cached sampling vs naive sampling vs one forward pass (the limit ratio)
 // Used for profiling (perf, callgrind) and on the GPU machine, which has no Java. The
 // side-by-side benchmark against LibTorch lives in the Java benchmark.
 //
-//   bench_engine sample [fm-binary|fm-256|rgb-32] [batch] [reps] [naive_rows]
-//   bench_engine train  [fm-binary|fm-256|rgb-32] [batch] [reps]
+//   bench_engine sample [fm-binary|fm-256|rgb-32|fm-gated] [batch] [reps] [naive_rows]
+//   bench_engine train  [fm-binary|fm-256|rgb-32|fm-gated] [batch] [reps]
 //   bench_engine peak                the roofline's ceilings: FMA peak on 1 and 2 threads (an
 //                                    AVX-512 loop of independent FMAs), the sgemm of the efficiency
 //                                    figures, and the engine's GEMM on fm-binary's shapes
@@ -129,8 +129,14 @@ int main(int argc, char** argv) {
         cfg.height = cfg.width = 32;
         cfg.hidden_channels = cfg.head_channels = 120;
         cfg.residual_channels = 60;
+    } else if (model_name == "fm-gated") {
+        cfg.arch = pixelcnn::ARCH_GATED;
+        cfg.head = pixelcnn::HEAD_CATEGORICAL;
+        cfg.levels = 256;
+        cfg.hidden_channels = cfg.head_channels = 64;
+        cfg.blocks = 8;
     } else if (model_name != "fm-binary") {
-        std::fprintf(stderr, "unknown model %s: expected fm-binary, fm-256 or rgb-32\n", model_name.c_str());
+        std::fprintf(stderr, "unknown model %s: expected fm-binary, fm-256, rgb-32 or fm-gated\n", model_name.c_str());
         return 2;
     }
     pixelcnn::Model model(cfg);

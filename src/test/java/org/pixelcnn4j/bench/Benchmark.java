@@ -68,6 +68,8 @@ public final class Benchmark {
     private boolean quick;
     private final Set<String> sections = new LinkedHashSet<>();
     private int threads = Runtime.getRuntime().availableProcessors();
+    /** Reference models to run (--models); null: all of each section's. */
+    private List<String> models;
     private int reps = -1;
     private int naiveRows = 1;
     private Path out;
@@ -112,6 +114,7 @@ public final class Benchmark {
                         sections.add(s);
                     }
                 }
+                case "--models" -> models = List.of(args[++i].split(","));
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--naive-rows" -> naiveRows = Integer.parseInt(args[++i]);
@@ -153,7 +156,20 @@ public final class Benchmark {
     // ------------------------------------------------------------------ sizes
 
     private List<String> trainingModels() {
-        return List.of(Models.FM_BINARY, Models.FM_256, Models.RGB_32);
+        return selected(Models.FM_BINARY, Models.FM_256, Models.RGB_32, Models.FM_GATED);
+    }
+
+    /** The models the ONNX export covers: the plain network's. */
+    private List<String> onnxModels() {
+        return selected(Models.FM_BINARY, Models.FM_256, Models.RGB_32);
+    }
+
+    private List<String> samplingModels() {
+        return selected(Models.FM_BINARY, Models.FM_256, Models.FM_GATED);
+    }
+
+    private List<String> selected(String... names) {
+        return java.util.Arrays.stream(names).filter(n -> models == null || models.contains(n)).toList();
     }
 
     private int[] trainingBatches(String model) {
@@ -321,7 +337,7 @@ public final class Benchmark {
      */
     private void onnx() throws Exception {
         ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
-        for (String name : trainingModels()) {
+        for (String name : onnxModels()) {
             PixelCnnConfig c = Models.config(name);
             try (PixelCnn engine = PixelCnn.create(c, Device.cpu(threads));
                  ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions()) {
@@ -394,7 +410,7 @@ public final class Benchmark {
     }
 
     private void sampling() throws Exception {
-        for (String name : List.of(Models.FM_BINARY, Models.FM_256)) {
+        for (String name : samplingModels()) {
             PixelCnnConfig c = Models.config(name);
             int h = c.height();
             for (int b : samplingBatches()) {
@@ -897,6 +913,9 @@ public final class Benchmark {
         if (quick) {
             cmd.add("--quick");
         }
+        if (models != null) {
+            cmd.addAll(List.of("--models", String.join(",", models)));
+        }
         runChild(cmd, tuned, "[" + child + "] ", line -> {
             if (line.startsWith("@@R ")) {
                 results.putLine(line, tuned ? "tuned:" : "");
@@ -935,10 +954,10 @@ public final class Benchmark {
             r.likelihood(trainingModels());
         }
         if (sections.contains("onnx")) {
-            r.onnx(trainingModels(), onnxBatches());
+            r.onnx(onnxModels(), onnxBatches());
         }
         if (sections.contains("sampling")) {
-            r.sampling(List.of(Models.FM_BINARY, Models.FM_256), samplingBatches());
+            r.sampling(samplingModels(), samplingBatches());
         }
         if (sections.contains("efficiency")) {
             r.efficiency(trainingModels(), this::trainingBatches);

@@ -17,6 +17,7 @@ final class Models {
     static final String FM_BINARY = "fm-binary";
     static final String FM_256 = "fm-256";
     static final String RGB_32 = "rgb-32";
+    static final String FM_GATED = "fm-gated";
 
     private static Images fashion;
 
@@ -35,6 +36,9 @@ final class Models {
             case RGB_32 -> PixelCnnConfig.builder().setImageShape(3, 32, 32).optCategorical(256)
                     .optHiddenChannels(120).optResidualChannels(60).optHeadChannels(120).optBlocks(6)
                     .optInputKernel(7).optBlockKernel(3).build();
+            case FM_GATED -> PixelCnnConfig.builder().optArchitecture(PixelCnnConfig.Architecture.GATED)
+                    .setImageShape(1, 28, 28).optCategorical(256).optHiddenChannels(64).optHeadChannels(64)
+                    .optBlocks(8).optInputKernel(7).optBlockKernel(3).optSkipConnections(true).build();
             default -> throw new IllegalArgumentException("unknown model " + name);
         };
     }
@@ -50,7 +54,8 @@ final class Models {
     static TorchConfig torchConfig(PixelCnnConfig c) {
         return new TorchConfig(c.channels(), c.height(), c.width(),
                 c.head() == PixelCnnConfig.Head.BERNOULLI, c.levels(), c.hiddenChannels(),
-                c.residualChannels(), c.headChannels(), c.blocks(), c.inputKernel(), c.blockKernel());
+                c.residualChannels(), c.headChannels(), c.blocks(), c.inputKernel(), c.blockKernel(),
+                c.architecture() == PixelCnnConfig.Architecture.GATED, c.classes(), c.skipConnections());
     }
 
     /** A LibTorch model holding the engine model's current weights (state_dict names and layout). */
