@@ -15,6 +15,28 @@ final class ArchitectureOptions {
         categorical
     }
 
+    /** The network of a new model. */
+    enum Arch {
+        /** The plain PixelCNN (residual blocks). */
+        plain,
+        /** Gated PixelCNN (vertical and horizontal stacks, no blind spot; class-conditional with --classes). */
+        gated
+    }
+
+    @Option(names = "--arch", paramLabel = "ARCH", order = 9,
+            description = "plain (PixelCNN, residual blocks) or gated (Gated PixelCNN, no blind spot, "
+                    + "class-conditional with --classes). Default: ${DEFAULT-VALUE}.")
+    Arch arch = Arch.plain;
+
+    @Option(names = "--classes", paramLabel = "N", order = 19,
+            description = "Gated: condition on N classes (the data's labels, 0..N-1: 10 for Fashion-MNIST); "
+                    + "0 is unconditional. Default: ${DEFAULT-VALUE}.")
+    int classes;
+
+    @Option(names = "--no-skip", order = 20,
+            description = "Gated: the head reads the last layer only, not every layer's skip connection.")
+    boolean noSkip;
+
     @Option(names = "--head", paramLabel = "HEAD", order = 10,
             description = "bernoulli (binarized images) or categorical (--levels values). Default: ${DEFAULT-VALUE}.")
     Head head = Head.bernoulli;
@@ -28,7 +50,8 @@ final class ArchitectureOptions {
     Integer channels;
 
     @Option(names = "--hidden", paramLabel = "N", order = 13,
-            description = "Width of the residual stream. Default: 128, or 120 for colour.")
+            description = "Width of the residual stream (gated: of each stack). Default: 128, or 120 for colour;"
+                    + " gated 64, or 60 for colour.")
     Integer hidden;
 
     @Option(names = "--residual", paramLabel = "N", order = 14,
@@ -41,8 +64,8 @@ final class ArchitectureOptions {
     Integer headChannels;
 
     @Option(names = "--blocks", paramLabel = "N", order = 16,
-            description = "Residual blocks. Default: ${DEFAULT-VALUE}.")
-    int blocks = 6;
+            description = "Residual blocks (gated: gated layers). Default: 6 (gated: 8).")
+    Integer blocks;
 
     @Option(names = "--input-kernel", paramLabel = "K", order = 17,
             description = "Odd kernel size of the type A input convolution. Default: ${DEFAULT-VALUE}.")
@@ -59,12 +82,18 @@ final class ArchitectureOptions {
      */
     PixelCnnConfig toConfig(int imageChannels, int height, int width, long seed) {
         PixelCnnConfig.Builder b = PixelCnnConfig.builder()
+                .optArchitecture(arch == Arch.gated ? PixelCnnConfig.Architecture.GATED
+                        : PixelCnnConfig.Architecture.PIXELCNN)
+                .optClasses(classes)
+                .optSkipConnections(!noSkip)
                 .setImageShape(channels != null ? channels : imageChannels, height, width)
-                .optBlocks(blocks)
                 .optInputKernel(inputKernel)
                 .optBlockKernel(blockKernel)
                 .optSeed(seed);
-        // Widths left out derive from the others (PixelCnnConfig.builder()).
+        // Widths and depth left out derive from the others (PixelCnnConfig.builder()).
+        if (blocks != null) {
+            b.optBlocks(blocks);
+        }
         if (hidden != null) {
             b.optHiddenChannels(hidden);
         }
@@ -88,7 +117,11 @@ final class ArchitectureOptions {
 
     /** Each option and the value a checkpoint's configuration has for it, for --resume. */
     Object[][] againstCheckpoint(PixelCnnConfig config) {
+        boolean gated = config.architecture() == PixelCnnConfig.Architecture.GATED;
         return new Object[][] {
+            {"--arch", gated ? "gated" : "plain", arch.name()},
+            {"--classes", config.classes(), classes},
+            {"--no-skip", gated && !config.skipConnections(), noSkip},
             {"--head", config.head().name().toLowerCase(Locale.ROOT), head.name()},
             {"--levels", config.levels(), levels},
             {"--channels", config.channels(), channels},

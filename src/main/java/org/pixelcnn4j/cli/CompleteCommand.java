@@ -72,6 +72,10 @@ final class CompleteCommand implements Callable<Integer> {
         Integer rows;
     }
 
+    @Option(names = "--label", paramLabel = "N", order = 4,
+            description = "A class-conditional model: complete every image as one of class N.")
+    Integer label;
+
     @Option(names = "--out-dir", paramLabel = "DIR", order = 2,
             description = "Where the completed PNGs go. Default: ${DEFAULT-VALUE}.")
     Path outDir = Path.of("completions");
@@ -99,7 +103,23 @@ final class CompleteCommand implements Callable<Integer> {
             DataSet set = Inputs.readForModel(Inputs.openImages(images), config, Inputs.threshold(binarize.threshold, metadata));
             Images mask = known.rows != null ? rowMask(set, config) : masks(set, config);
             ProgressPrinter printer = new ProgressPrinter(spec.commandLine().getErr(), compute.progress());
-            Images completed = net.complete(set.images(), mask,
+            Images partial = set.images();
+            if (config.classes() > 0) {
+                if (label == null) {
+                    throw CliException.usage("--label: " + modelFile.model + " is conditioned on " + config.classes()
+                            + " classes; give the class to complete the images as (0.." + (config.classes() - 1) + ")");
+                }
+                if (label < 0 || label >= config.classes()) {
+                    throw CliException.usage("--label: expected a class in 0.." + (config.classes() - 1) + ", got "
+                            + label);
+                }
+                int[] labels = new int[set.count()];
+                java.util.Arrays.fill(labels, label);
+                partial = partial.withLabels(labels);
+            } else if (label != null) {
+                throw CliException.usage("--label: " + modelFile.model + " is unconditional (trained without --classes)");
+            }
+            Images completed = net.complete(partial, mask,
                     sampling.toConfig(new SamplingReporter(printer, "completed")));
             printer.clear();
             try {

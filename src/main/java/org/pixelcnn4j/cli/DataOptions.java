@@ -10,7 +10,13 @@ final class DataOptions {
                     + "dataset-fashion-mnist). Default: fashion-mnist for train, fashion-mnist-test for eval.")
     String data;
 
-    @Option(names = "--limit", paramLabel = "N", order = 3,
+    @Option(names = "--labels", paramLabel = "FILE", order = 3,
+            description = "An IDX label file (as train-labels-idx1-ubyte.gz) with one class label per image of "
+                    + "--data, for a class-conditional model. Fashion-MNIST brings its own labels, and a folder "
+                    + "with one sub-folder of images per class is labelled by its sub-folders.")
+    java.nio.file.Path labels;
+
+    @Option(names = "--limit", paramLabel = "N", order = 4,
             description = "Use only the first N images (0: all). Default: ${DEFAULT-VALUE}.")
     int limit;
 

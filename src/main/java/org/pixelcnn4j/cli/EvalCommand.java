@@ -7,9 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.pixelcnn4j.Images;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.data.DataSet;
@@ -73,19 +75,42 @@ final class EvalCommand implements Callable<Integer> {
                 throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + modelFile.model
                         + " is categorical with " + config.levels() + " levels");
             }
-            ImageSource source = Inputs.openData(data.sourceOr(ImageSource.FASHION_MNIST_TEST), data.limit);
+            ImageSource source = Inputs.openData(data.sourceOr(ImageSource.FASHION_MNIST_TEST), data.labels,
+                    data.limit);
             DataSet set = Inputs.readForModel(source, config, Inputs.threshold(binarize.threshold, metadata));
+            Images images = Inputs.forModel(set.images(), config, "the data");
             int n = set.count();
             ProgressPrinter printer = new ProgressPrinter(err, compute.progress());
-            double[] nats = Inputs.nll(net, set.images(), batchSize,
+            double[] nats = Inputs.nll(net, images, batchSize,
                     done -> printer.bar((double) done / n, "scored " + done + "/" + n + " images", done == n));
             printer.clear();
+            // A conditional model also scores every image under every class: log p(x | y).
+            double[][] scores = null;
+            if (config.classes() > 0) {
+                scores = new double[n][];
+                for (int first = 0; first < n; first += batchSize) {
+                    int end = Math.min(n, first + batchSize);
+                    double[][] part = net.classScores(images.slice(first, end));
+                    System.arraycopy(part, 0, scores, first, end - first);
+                    int done = end;
+                    printer.bar((double) done / n, "class scores " + done + "/" + n + " images", done == n);
+                }
+                printer.clear();
+            }
             double mean = Inputs.mean(nats);
             out.println("data: " + source.description() + ", " + set.format().describe());
-            out.printf(Locale.ROOT, "NLL: %.2f nats/image, %.4f bits/dim (%d images)%n", mean,
-                    Inputs.bitsPerDim(mean, config), n);
+            out.printf(Locale.ROOT, "NLL: %.2f nats/image, %.4f bits/dim (%d images%s)%n", mean,
+                    Inputs.bitsPerDim(mean, config), n, scores == null ? "" : ", each under its own label");
+            if (scores != null) {
+                int correct = 0;
+                for (int i = 0; i < n; i++) {
+                    correct += argmax(scores[i]) == images.label(i) ? 1 : 0;
+                }
+                out.printf(Locale.ROOT, "classification by the largest log p(x | class): %d of %d correct (%.1f%%)%n",
+                        correct, n, 100.0 * correct / n);
+            }
             if (csv != null) {
-                Integer[] order = writeCsv(set, nats, config);
+                Integer[] order = writeCsv(set, images, nats, scores, config, source.classNames());
                 int top = order[0];
                 out.printf(Locale.ROOT, "wrote %s, most unusual first: image %d%s, %.2f nats%n", csv,
                         set.sourceIndex(top), set.source().hasFiles() ? " (" + set.fileName(top) + ")" : "",
@@ -96,8 +121,22 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** Writes the scores sorted by NLL, highest first; returns that order. */
-    private Integer[] writeCsv(DataSet set, double[] nats, PixelCnnConfig config) {
+    static int argmax(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Writes the scores sorted by NLL, highest first; returns that order. With class scores: the
+     * image's label, the class of the largest score, and log p(x | class) for every class.
+     */
+    private Integer[] writeCsv(DataSet set, Images images, double[] nats, double[][] scores, PixelCnnConfig config,
+            List<String> classNames) {
         Integer[] order = new Integer[nats.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -110,12 +149,29 @@ final class EvalCommand implements Callable<Integer> {
                 Files.createDirectories(parent);
             }
             try (Writer w = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
-                w.write(files ? "index,nats,bits_per_dim,file\n" : "index,nats,bits_per_dim\n");
+                StringBuilder header = new StringBuilder("index,nats,bits_per_dim");
+                if (files) {
+                    header.append(",file");
+                }
+                if (scores != null) {
+                    header.append(",label,predicted");
+                    for (int y = 0; y < config.classes(); y++) {
+                        String name = classNames != null && y < classNames.size() ? classNames.get(y) : Integer.toString(y);
+                        header.append(",").append(csvField("log_p_given_" + name));
+                    }
+                }
+                w.write(header + "\n");
                 for (int i : order) {
                     w.write(String.format(Locale.ROOT, "%d,%.4f,%.6f", set.sourceIndex(i), nats[i],
                             Inputs.bitsPerDim(nats[i], config)));
                     if (files) {
                         w.write("," + csvField(set.fileName(i)));
+                    }
+                    if (scores != null) {
+                        w.write("," + images.label(i) + "," + argmax(scores[i]));
+                        for (double score : scores[i]) {
+                            w.write(String.format(Locale.ROOT, ",%.4f", score));
+                        }
                     }
                     w.write("\n");
                 }

@@ -41,6 +41,8 @@ final class InfoCommand implements Callable<Integer> {
         }
         try (PixelCnn net = Inputs.loadModel(modelFile.model, 1)) {
             out.printf(Locale.ROOT, "checkpoint: %s (%,d bytes, %s)%n", modelFile.model, size, metadata.get("format"));
+            out.println("architecture: " + (net.config().architecture() == org.pixelcnn4j.PixelCnnConfig.Architecture.GATED
+                    ? "gated (Gated PixelCNN)" : "plain (PixelCNN)"));
             out.println("model: " + Inputs.describe(net.config()));
             out.printf(Locale.ROOT, "parameters: %,d%n", net.parameterCount());
             out.println("training step: " + net.step());

@@ -32,12 +32,51 @@ final class Inputs {
 
     /** Opens a data set by name or path, keeping its first {@code limit} images (0: all). */
     static ImageSource openData(String name, int limit) {
+        return openData(name, null, limit);
+    }
+
+    /**
+     * Opens a data set by name or path with the labels of an IDX label file (null: the data's
+     * own, if any), keeping its first {@code limit} images (0: all).
+     */
+    static ImageSource openData(String name, Path labels, int limit) {
         try {
             ImageSource source = ImageSource.named(name);
+            if (labels != null) {
+                if (!Files.exists(labels)) {
+                    throw new NoSuchFileException(labels.toString(), null, "no such label file (--labels)");
+                }
+                source = source.withLabelFile(labels);
+            }
             return limit > 0 ? source.limit(limit) : source;
         } catch (IOException | PixelCnnException e) {
             throw dataError(e);
         }
+    }
+
+    /**
+     * The images as the model takes them: labels kept for a class-conditional model (which needs
+     * them), dropped for an unconditional one.
+     *
+     * @throws CliException (usage) if a conditional model gets unlabelled images
+     */
+    static Images forModel(Images images, PixelCnnConfig config, String where) {
+        if (config.classes() == 0) {
+            return images.withoutLabels();
+        }
+        if (!images.hasLabels()) {
+            throw CliException.usage("the model is conditioned on " + config.classes() + " classes, but " + where
+                    + " has no labels; give --labels FILE (an IDX label file), or a folder with one sub-folder of"
+                    + " images per class");
+        }
+        int[] labels = images.labels();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] >= config.classes()) {
+                throw CliException.usage("label " + labels[i] + " of image " + i + " in " + where + " is outside the"
+                        + " model's " + config.classes() + " classes (0.." + (config.classes() - 1) + ")");
+            }
+        }
+        return images;
     }
 
     /** Opens image files and folders of them. */
@@ -154,11 +193,19 @@ final class Inputs {
 
     /** A model's architecture in one line, e.g. "1x28x28, bernoulli, hidden 64, ...". */
     static String describe(PixelCnnConfig c) {
-        return c.channels() + "x" + c.height() + "x" + c.width() + ", "
-                + (c.head() == PixelCnnConfig.Head.BERNOULLI ? "bernoulli" : "categorical " + c.levels() + " levels")
-                + ", hidden " + c.hiddenChannels() + ", residual " + c.residualChannels() + ", head "
-                + c.headChannels() + ", " + c.blocks() + (c.blocks() == 1 ? " block" : " blocks") + ", kernels "
-                + c.inputKernel() + "/" + c.blockKernel() + ", seed " + c.seed();
+        String head = c.head() == PixelCnnConfig.Head.BERNOULLI ? "bernoulli" : "categorical " + c.levels() + " levels";
+        String shape = c.channels() + "x" + c.height() + "x" + c.width();
+        if (c.architecture() == PixelCnnConfig.Architecture.GATED) {
+            return "Gated PixelCNN, " + shape + ", " + head + ", " + c.blocks() + (c.blocks() == 1 ? " layer" : " layers")
+                    + " of " + c.hiddenChannels() + " channels, head " + c.headChannels() + ", kernels "
+                    + c.inputKernel() + "/" + c.blockKernel()
+                    + (c.skipConnections() ? ", skip connections" : ", no skip connections") + ", "
+                    + (c.classes() == 0 ? "unconditional" : "conditioned on " + c.classes() + " classes")
+                    + ", seed " + c.seed();
+        }
+        return shape + ", " + head + ", hidden " + c.hiddenChannels() + ", residual " + c.residualChannels()
+                + ", head " + c.headChannels() + ", " + c.blocks() + (c.blocks() == 1 ? " block" : " blocks")
+                + ", kernels " + c.inputKernel() + "/" + c.blockKernel() + ", seed " + c.seed();
     }
 
     /** The mean of values. */

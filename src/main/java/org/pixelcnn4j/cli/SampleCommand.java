@@ -36,8 +36,13 @@ final class SampleCommand implements Callable<Integer> {
     ComputeOptions compute;
 
     @Option(names = {"-n", "--count"}, paramLabel = "N", order = 2,
-            description = "Images to draw. Default: ${DEFAULT-VALUE}.")
-    int count = 16;
+            description = "Images to draw; for a class-conditional model without --label, images of each class"
+                    + " (one grid row per class). Default: 16, or 8 per class.")
+    Integer count;
+
+    @Option(names = "--label", paramLabel = "N", order = 3,
+            description = "A class-conditional model: draw every image from class N.")
+    Integer label;
 
     @Option(names = "--grid", paramLabel = "FILE", order = 5,
             description = "Write all images as one PNG grid. Default: samples.png unless --out-dir is given.")
@@ -57,7 +62,7 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (count <= 0) {
+        if (count != null && count <= 0) {
             throw CliException.usage("--count: expected a positive number of images, got " + count);
         }
         if (columns != null && columns <= 0) {
@@ -69,8 +74,28 @@ final class SampleCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ProgressPrinter printer = new ProgressPrinter(spec.commandLine().getErr(), compute.progress());
         try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.threads)) {
+            int classes = net.config().classes();
+            if (label != null && classes == 0) {
+                throw CliException.usage("--label: " + modelFile.model + " is unconditional (trained without --classes)");
+            }
+            if (label != null && (label < 0 || label >= classes)) {
+                throw CliException.usage("--label: expected a class in 0.." + (classes - 1) + ", got " + label);
+            }
+            // A conditional model without --label: a row of images for every class.
+            boolean perClass = classes > 0 && label == null;
+            int count = this.count != null ? this.count : perClass ? 8 : 16;
+            int[] labels = null;
+            if (classes > 0) {
+                labels = new int[perClass ? count * classes : count];
+                for (int i = 0; i < labels.length; i++) {
+                    labels[i] = perClass ? i / count : label;
+                }
+            }
+            Integer columns = this.columns != null ? this.columns : perClass ? Integer.valueOf(count) : null;
             long start = System.nanoTime();
-            Images samples = net.sample(count, sampling.toConfig(new SamplingReporter(printer, "sampled")));
+            org.pixelcnn4j.SamplingConfig config = sampling.toConfig(new SamplingReporter(printer, "sampled"));
+            Images samples = labels != null ? net.sample(labels, config) : net.sample(count, config);
+            count = samples.count();
             printer.clear();
             double seconds = (System.nanoTime() - start) / 1e9;
             int levels = net.config().levels();
@@ -89,9 +114,10 @@ final class SampleCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILURE, "cannot write the samples: " + Main.describe(e), e);
             }
-            out.printf(Locale.ROOT, "drew %d image%s in %s (seed %d, temperature %s, %s sampler)%n", count,
-                    count == 1 ? "" : "s", ProgressPrinter.duration(seconds), sampling.seed, sampling.temperature,
-                    sampling.naive ? "naive" : "cached");
+            out.printf(Locale.ROOT, "drew %d image%s%s in %s (seed %d, temperature %s, %s sampler)%n", count,
+                    count == 1 ? "" : "s", perClass ? " (" + count / classes + " of each of " + classes + " classes, a row"
+                    + " each)" : label != null ? " of class " + label : "", ProgressPrinter.duration(seconds),
+                    sampling.seed, sampling.temperature, sampling.naive ? "naive" : "cached");
             if (gridFile != null) {
                 out.println("wrote " + gridFile);
             }

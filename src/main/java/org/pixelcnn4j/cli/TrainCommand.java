@@ -138,7 +138,9 @@ final class TrainCommand implements Callable<Integer> {
 
         String dataName = stored != null ? stored.data() : normalizedData(data.sourceOr(ImageSource.FASHION_MNIST));
         int dataLimit = stored != null ? stored.limit() : data.limit;
-        ImageSource source = Inputs.openData(dataName, dataLimit);
+        String labelsName = stored != null ? stored.labels()
+                : data.labels == null ? null : data.labels.toAbsolutePath().normalize().toString();
+        ImageSource source = Inputs.openData(dataName, labelsName == null ? null : Path.of(labelsName), dataLimit);
         if (config == null) {
             config = architecture.toConfig(source.channels(), source.height(), source.width(), seed);
         }
@@ -158,6 +160,10 @@ final class TrainCommand implements Callable<Integer> {
                 shuffleSeed);
         DataSet train = sets.train();
         DataSet validation = sets.validation();
+        if (config.classes() > 0) {
+            // Checked before the model is built: a conditional model needs labels in range.
+            Inputs.forModel(train.images(), config, "the training data");
+        }
         int batch = stored != null ? stored.batchSize() : batchSize;
         if (batch > train.count()) {
             throw CliException.usage("--batch-size " + batch + " is larger than the " + train.count()
@@ -173,7 +179,7 @@ final class TrainCommand implements Callable<Integer> {
         int every = checkpointEvery != null ? checkpointEvery
                 : stored != null ? stored.checkpointEvery() : DEFAULT_CHECKPOINT_EVERY;
         double rate = stored != null ? stored.learningRate() : learningRate;
-        TrainingSettings settings = new TrainingSettings(dataName, dataLimit, threshold, batch, rate, split,
+        TrainingSettings settings = new TrainingSettings(dataName, labelsName, dataLimit, threshold, batch, rate, split,
                 shuffleSeed, target, every, train.count(), train.checksum(), validation == null ? 0 : validation.count(),
                 validation == null ? 0 : validation.checksum());
 
@@ -187,6 +193,7 @@ final class TrainCommand implements Callable<Integer> {
             PrintWriter err, PrintWriter out) {
         long first = net.step();
         long target = settings.targetSteps();
+        org.pixelcnn4j.Images trainImages = Inputs.forModel(train.images(), net.config(), "the training data");
         err.printf(Locale.ROOT, "model: %s, %,d parameters%n", Inputs.describe(net.config()), net.parameterCount());
         err.printf(Locale.ROOT, "training: %d training%s images, batch %d, lr %s, %s; %s%n", train.count(),
                 validation == null ? "" : " + " + validation.count() + " validation", settings.batchSize(),
@@ -220,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
                         .build();
                 guard.enterTraining();
                 try {
-                    net.train(train.images(), chunk, p -> {
+                    net.train(trainImages, chunk, p -> {
                         if (losses != null) {
                             losses.record(p);
                         }
@@ -275,7 +282,8 @@ final class TrainCommand implements Callable<Integer> {
         if (validation == null) {
             return null;
         }
-        double nats = Inputs.mean(Inputs.nll(net, validation.images(), batch, null));
+        double nats = Inputs.mean(Inputs.nll(net, Inputs.forModel(validation.images(), net.config(),
+                "the validation data"), batch, null));
         return new Validation(net.step(), nats, Inputs.bitsPerDim(nats, net.config()));
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
  * {@code train.*} so that {@code --resume} continues the same run and {@code info} can show them.
  *
  * @param data the data set: "fashion-mnist" or an absolute path
+ * @param labels the IDX label file given with --labels (an absolute path), or null
  * @param limit images used from the data set, 0 for all
  * @param threshold binarization threshold, or -1 for a categorical model
  * @param batchSize images per step
@@ -22,7 +23,7 @@ import java.util.Map;
  * @param validationImages number of validation images
  * @param validationChecksum CRC32C of the validation images as read, 0 if there are none
  */
-record TrainingSettings(String data, int limit, int threshold, int batchSize, double learningRate,
+record TrainingSettings(String data, String labels, int limit, int threshold, int batchSize, double learningRate,
         double validationSplit, long seed, long targetSteps, int checkpointEvery, int trainImages,
         long trainChecksum, int validationImages, long validationChecksum) {
 
@@ -33,6 +34,9 @@ record TrainingSettings(String data, int limit, int threshold, int batchSize, do
     Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(PREFIX + "data", data);
+        if (labels != null) {
+            m.put(PREFIX + "labels", labels);
+        }
         m.put(PREFIX + "limit", Integer.toString(limit));
         if (threshold >= 0) {
             m.put(Inputs.THRESHOLD_KEY, Integer.toString(threshold));
@@ -69,7 +73,7 @@ record TrainingSettings(String data, int limit, int threshold, int batchSize, do
                     + " (it was not written by 'pixelcnn4j train'); --resume needs them");
         }
         Reader r = new Reader(metadata, file);
-        return new TrainingSettings(r.string("data"), r.integer("limit"),
+        return new TrainingSettings(r.string("data"), metadata.get(PREFIX + "labels"), r.integer("limit"),
                 metadata.containsKey(Inputs.THRESHOLD_KEY) ? r.integer("binarize_threshold") : -1,
                 r.integer("batch_size"), r.decimal("learning_rate"), r.decimal("validation_split"),
                 r.longValue("seed", 10), r.longValue("target_steps", 10), r.integer("checkpoint_every"),

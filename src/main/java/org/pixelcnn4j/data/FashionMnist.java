@@ -38,6 +38,10 @@ public final class FashionMnist {
     /** File name of the 10,000 test labels. */
     public static final String TEST_LABELS = "t10k-labels-idx1-ubyte.gz";
 
+    /** The ten classes, by label. */
+    public static final java.util.List<String> CLASS_NAMES = java.util.List.of("T-shirt/top", "Trouser", "Pullover",
+            "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
     /** Image height and width in pixels. */
     public static final int SIZE = 28;
 

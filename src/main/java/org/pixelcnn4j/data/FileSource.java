@@ -46,6 +46,17 @@ final class FileSource extends ImageSource {
         }
     }
 
+    /** The visible sub-folders of a folder, in sorted order. */
+    static List<Path> listSubfolders(Path folder) throws IOException {
+        try (Stream<Path> entries = Files.list(folder)) {
+            return entries
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(Files::isDirectory)
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString()))
+                    .toList();
+        }
+    }
+
     /** Reads the header of every file: size and colour; rejects files that are not PNG or JPEG. */
     static FileSource scan(List<Path> files, String description) throws IOException {
         int n = files.size();

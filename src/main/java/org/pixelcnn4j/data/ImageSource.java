@@ -82,11 +82,20 @@ public abstract class ImageSource {
                     + " `sudo apt-get install dataset-fashion-mnist`, or set " + FashionMnist.DIRECTORY_ENV
                     + " to a folder holding " + FashionMnist.TRAIN_IMAGES + " and " + FashionMnist.TEST_IMAGES);
         }
-        return IdxSource.open(file, (test ? FASHION_MNIST_TEST : FASHION_MNIST) + " (" + file + ")");
+        ImageSource images = IdxSource.open(file, (test ? FASHION_MNIST_TEST : FASHION_MNIST) + " (" + file + ")");
+        Path labels = file.resolveSibling(test ? FashionMnist.TEST_LABELS : FashionMnist.TRAIN_LABELS);
+        if (!Files.exists(labels)) {
+            return images;  // the images alone still serve unconditional models
+        }
+        int[] values = images.withLabelFile(labels).labels();
+        return images.withLabels(values, FashionMnist.CLASS_NAMES, labels.getFileName().toString());
     }
 
     /**
-     * Opens a folder of PNG/JPEG images, a single PNG/JPEG image or an IDX image file.
+     * Opens a folder of PNG/JPEG images, a single PNG/JPEG image or an IDX image file. A folder
+     * that holds no images itself but sub-folders of them is a labelled data set, one class per
+     * sub-folder: labels 0, 1, ... in the sub-folders' sorted order, named after them (the
+     * layout of torchvision's ImageFolder).
      *
      * @param path a folder or a file
      * @return the source
@@ -102,8 +111,13 @@ public abstract class ImageSource {
         }
         if (Files.isDirectory(path)) {
             List<Path> files = FileSource.listFolder(path);
+            List<Path> classFolders = FileSource.listSubfolders(path);
+            if (files.isEmpty() && !classFolders.isEmpty()) {
+                return classFolders(path, classFolders);
+            }
             if (files.isEmpty()) {
-                throw new InvalidDataException("data: folder " + path + " holds no images; expected PNG or JPEG files");
+                throw new InvalidDataException("data: folder " + path + " holds no images; expected PNG or JPEG files"
+                        + " (or one sub-folder of them per class)");
             }
             return FileSource.scan(files, "folder " + path);
         }
@@ -113,6 +127,26 @@ public abstract class ImageSource {
             case OTHER -> throw new InvalidDataException("data: " + path + " is neither an IDX file nor a PNG or"
                     + " JPEG image (it starts with " + Kind.firstBytes(path) + ")");
         };
+    }
+
+    private static ImageSource classFolders(Path folder, List<Path> classFolders) throws IOException {
+        List<Path> files = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (Path classFolder : classFolders) {
+            List<Path> images = FileSource.listFolder(classFolder);
+            if (images.isEmpty()) {
+                throw new InvalidDataException("data: class folder " + classFolder + " holds no images; expected PNG or"
+                        + " JPEG files in every sub-folder of " + folder);
+            }
+            for (Path image : images) {
+                files.add(image);
+                labels.add(names.size());
+            }
+            names.add(classFolder.getFileName().toString());
+        }
+        ImageSource images = FileSource.scan(files, "folder " + folder + " (" + names.size() + " class folders)");
+        return images.withLabels(labels.stream().mapToInt(Integer::intValue).toArray(), names, "its class folders");
     }
 
     /**
@@ -141,6 +175,83 @@ public abstract class ImageSource {
                 ? (Files.isDirectory(paths.get(0)) ? "folder " : "image ") + paths.get(0)
                 : files.size() + " image files";
         return FileSource.scan(files, description);
+    }
+
+    /**
+     * One class label per image, where the source has them: Fashion-MNIST's (from the label file
+     * beside the images), class sub-folders' (see {@link #open}), or attached with
+     * {@link #withLabels} or {@link #withLabelFile}. Images read from a labelled source carry
+     * their labels ({@link Images#hasLabels()}).
+     *
+     * @return a copy of the labels, or null if the source has none
+     */
+    public int[] labels() {
+        return null;
+    }
+
+    /** @return the name of each class by label (sub-folder names, Fashion-MNIST's classes), or null */
+    public List<String> classNames() {
+        return null;
+    }
+
+    /**
+     * @return the number of classes: as many as names if the classes are named, else the largest
+     *     label plus one; 0 without labels
+     */
+    public int classCount() {
+        if (classNames() != null) {
+            return classNames().size();
+        }
+        int[] labels = labels();
+        int max = -1;
+        for (int label : labels == null ? new int[0] : labels) {
+            max = Math.max(max, label);
+        }
+        return max + 1;
+    }
+
+    /**
+     * These images with one class label each.
+     *
+     * @param labels one label per image, each 0 or more
+     * @param classNames names by label, or null; if given, every label is below its size
+     * @param origin where the labels come from, for {@link #description()}
+     * @return the labelled source
+     * @throws InvalidDataException if the count differs from the images' or a label is out of range
+     */
+    public ImageSource withLabels(int[] labels, List<String> classNames, String origin) throws InvalidDataException {
+        Objects.requireNonNull(labels, "labels");
+        if (labels.length != count()) {
+            throw new InvalidDataException("data: " + origin + " holds " + labels.length + " labels for the "
+                    + count() + " images of " + description() + "; expected one label per image");
+        }
+        int classes = classNames == null ? Integer.MAX_VALUE : classNames.size();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new InvalidDataException("data: label " + labels[i] + " of image " + i + " in " + origin
+                        + " is outside [0, " + (classes - 1) + "]");
+            }
+        }
+        ImageSource images = this instanceof LabelledSource ? ((LabelledSource) this).withoutLabels() : this;
+        return new LabelledSource(images, labels.clone(), classNames == null ? null : List.copyOf(classNames), origin);
+    }
+
+    /**
+     * These images with the labels of an IDX label file (magic 0x00000801, as Fashion-MNIST's
+     * {@code train-labels-idx1-ubyte.gz}): one label per image, in order.
+     *
+     * @param file the label file, gzip-compressed or not
+     * @return the labelled source
+     * @throws InvalidDataException if the file is not an IDX label file or holds another count
+     * @throws IOException if reading fails
+     */
+    public ImageSource withLabelFile(Path file) throws IOException {
+        byte[] bytes = Idx.readLabels(file);
+        int[] labels = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            labels[i] = bytes[i] & 0xFF;
+        }
+        return withLabels(labels, null, "IDX label file " + file);
     }
 
     /** @return the number of images */
@@ -284,8 +395,16 @@ public abstract class ImageSource {
         for (int s = 0; s < sets.length; s++) {
             CRC32C crc = new CRC32C();
             crc.update(arrays[s]);
-            result[s] = new DataSet(this, Images.adopt(arrays[s], sets[s].length, format.channels(), height(),
-                    width()), sets[s].clone(), format, crc.getValue());
+            Images images = Images.adopt(arrays[s], sets[s].length, format.channels(), height(), width());
+            int[] all = labels();
+            if (all != null) {
+                int[] picked = new int[sets[s].length];
+                for (int p = 0; p < picked.length; p++) {
+                    picked[p] = all[sets[s][p]];
+                }
+                images = images.withLabels(picked);
+            }
+            result[s] = new DataSet(this, images, sets[s].clone(), format, crc.getValue());
         }
         return result;
     }
