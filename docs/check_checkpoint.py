@@ -3,10 +3,12 @@
 
     python3 docs/check_checkpoint.py model.safetensors              # header, checksum, names, masks
     python3 docs/check_checkpoint.py model.safetensors --nll x.npy  # + per-image NLL of x.npy
+    python3 docs/check_checkpoint.py model.safetensors --nll x.npy --labels y.npy   # conditional
 
 It reads the safetensors layout by hand (8-byte little-endian header length, JSON header, data
 section), verifies the CRC32C in the metadata key `checksum.data`, checks that the tensor names and
-shapes are exactly those of the model the `model.*` metadata describes and that masked taps are
+shapes are exactly those of the model the `model.*` metadata describes (the plain PixelCNN or Gated
+PixelCNN) and that masked taps are
 finite (Adam's second moments also non-negative). Masked taps may hold any value (pixelcnn4j
 drops them on load); a note says when they are not zero, as pixelcnn4j saves them. With --nll it runs the model's forward pass in numpy (the same computation as the
 PyTorch module of docs/interop.md) on a uint8 array of N x C x H x W images and prints each image's
@@ -33,49 +35,96 @@ def read_safetensors(path):
 
 
 def config_from_metadata(meta):
-    ints = ["channels", "height", "width", "levels", "hidden_channels", "residual_channels",
-            "head_channels", "blocks", "input_kernel", "block_kernel"]
+    arch = meta.get("model.architecture")
+    if arch not in ("pixelcnn", "gated"):
+        raise SystemExit(f"model.architecture is {arch!r}, expected 'pixelcnn' or 'gated'")
+    ints = ["channels", "height", "width", "levels", "hidden_channels", "head_channels", "blocks",
+            "input_kernel", "block_kernel"]
+    ints += ["residual_channels"] if arch == "pixelcnn" else ["classes"]
     cfg = {k: int(meta["model." + k]) for k in ints}
     cfg["head"] = meta["model.head"]
+    cfg["architecture"] = arch
+    if arch == "gated":
+        cfg["skip_connections"] = meta["model.skip_connections"] == "true"
     return cfg
 
 
-def layers(cfg):
-    """(state_dict prefix, in, out, kernel, mask type) of every masked convolution, in order."""
-    c = cfg["channels"]
-    hid, res, head = cfg["hidden_channels"], cfg["residual_channels"], cfg["head_channels"]
-    out = c if cfg["head"] == "bernoulli" else c * cfg["levels"]
-    result = [("input", c, hid, cfg["input_kernel"], "A")]
-    for i in range(cfg["blocks"]):
-        result += [(f"blocks.{i}.conv1", hid, res, 1, "B"),
-                   (f"blocks.{i}.conv2", res, res, cfg["block_kernel"], "B"),
-                   (f"blocks.{i}.conv3", res, hid, 1, "B")]
-    result += [("head.conv1", hid, head, 1, "B"), ("head.conv2", head, out, 1, "B")]
-    return result
-
-
-def mask(out_ch, in_ch, k, mask_type, image_channels):
+def square_mask(out_ch, in_ch, k, mask_type, image_channels):
     """{0,1} mask (out, in, k, k): before the centre live, after dead, centre by channel group."""
     c = k // 2
     m = np.zeros((out_ch, in_ch, k, k), np.float32)
     m[:, :, :c, :] = 1
     m[:, :, c, :c] = 1
-    g_out = np.arange(out_ch) // (out_ch // image_channels)
-    g_in = np.arange(in_ch) // (in_ch // image_channels)
-    live = g_in[None, :] < g_out[:, None] if mask_type == "A" else g_in[None, :] <= g_out[:, None]
-    m[:, :, c, c] = live
+    m[:, :, c, c] = centre_mask(out_ch, in_ch, mask_type, image_channels)
     return m
 
 
-def conv2d(x, w, b):
-    """'same' convolution (cross-correlation, as torch.conv2d), x N x I x H x W, w O x I x k x k."""
+def centre_mask(out_ch, in_ch, mask_type, image_channels):
+    g_out = np.arange(out_ch) // (out_ch // image_channels)
+    g_in = np.arange(in_ch) // (in_ch // image_channels)
+    return g_in[None, :] < g_out[:, None] if mask_type == "A" else g_in[None, :] <= g_out[:, None]
+
+
+def horizontal_mask(out_ch, in_ch, kw, mask_type, image_channels):
+    """Gated PixelCNN's horizontal stack (out, in, 1, kw): the pixels to the left, the pixel itself by group."""
+    m = np.ones((out_ch, in_ch, 1, kw), np.float32)
+    m[:, :, 0, kw - 1] = centre_mask(out_ch, in_ch, mask_type, image_channels)
+    return m
+
+
+def layers(cfg):
+    """(state_dict prefix, mask (out, in, kh, kw), padding (top, left)) of every convolution, in order."""
+    c = cfg["channels"]
+    hid, head = cfg["hidden_channels"], cfg["head_channels"]
+    out = c if cfg["head"] == "bernoulli" else c * cfg["levels"]
+    if cfg["architecture"] == "pixelcnn":
+        res = cfg["residual_channels"]
+
+        def sq(name, i, o, k, t):
+            return (name, square_mask(o, i, k, t, c), (k // 2, k // 2))
+
+        result = [sq("input", c, hid, cfg["input_kernel"], "A")]
+        for i in range(cfg["blocks"]):
+            result += [sq(f"blocks.{i}.conv1", hid, res, 1, "B"),
+                       sq(f"blocks.{i}.conv2", res, res, cfg["block_kernel"], "B"),
+                       sq(f"blocks.{i}.conv3", res, hid, 1, "B")]
+    else:
+        result = []
+        for l in range(cfg["blocks"]):
+            k = cfg["input_kernel"] if l == 0 else cfg["block_kernel"]
+            kh, inp, p = k // 2 + 1, c if l == 0 else hid, f"layers.{l}"
+            last = l == cfg["blocks"] - 1
+            # Vertical: the kh rows above (layer 0) or kh - 1 above and its own row of the vertical maps.
+            result.append((p + ".v_conv", np.ones((2 * hid, inp, kh, k), np.float32), (kh if l == 0 else kh - 1, k // 2)))
+            result.append((p + ".h_conv", horizontal_mask(2 * hid, inp, kh, "A" if l == 0 else "B", c), (0, k // 2)))
+            result.append((p + ".v_to_h", np.ones((2 * hid, 2 * hid, 1, 1), np.float32), (0, 0)))
+            if not (last and cfg["skip_connections"]):
+                result.append((p + ".h_out", square_mask(hid, hid, 1, "B", c), (0, 0)))
+            if cfg["skip_connections"]:
+                result.append((p + ".skip", square_mask(hid, hid, 1, "B", c), (0, 0)))
+    result += [("head.conv1", square_mask(head, hid, 1, "B", c), (0, 0)),
+               ("head.conv2", square_mask(out, head, 1, "B", c), (0, 0))]
+    return result
+
+
+def tables(cfg):
+    """(name, shape) of a conditional gated model's class-bias tables (nn.Embedding weights)."""
+    if cfg["architecture"] != "gated" or cfg["classes"] == 0:
+        return []
+    shape = (cfg["classes"], 2 * cfg["hidden_channels"])
+    return [(f"layers.{l}.{s}_class.weight", shape) for l in range(cfg["blocks"]) for s in ("v", "h")]
+
+
+def conv2d(x, w, b, pad):
+    """Cross-correlation (as torch.conv2d) of x N x I x H x W with w O x I x kh x kw, output H x W:
+    output (r, s) reads input (r - top + i, s - left + j) at tap (i, j), zeros outside."""
     n, _, h, wd = x.shape
-    k = w.shape[2]
-    p = k // 2
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    kh, kw = w.shape[2], w.shape[3]
+    top, left = pad
+    xp = np.pad(x, ((0, 0), (0, 0), (top, max(0, kh - 1 - top)), (left, max(0, kw - 1 - left))))
     out = np.zeros((n, w.shape[0], h, wd), np.float32)
-    for i in range(k):
-        for j in range(k):
+    for i in range(kh):
+        for j in range(kw):
             tap = w[:, :, i, j]
             if tap.any():
                 out += np.einsum("oi,nihw->nohw", tap, xp[:, :, i : i + h, j : j + wd], optimize=True)
@@ -86,27 +135,54 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-def logits(cfg, weights, images):
-    """Logits N x K x H x W of uint8 images N x C x H x W."""
-    masks = {name: mask(o, i, k, t, cfg["channels"]) for name, i, o, k, t in layers(cfg)}
+def gate(pre, image_channels):
+    """tanh(a) * sigmoid(b), a and b the halves of each of the C channel groups of 2F channels."""
+    n, two_f, h, w = pre.shape
+    grouped = pre.reshape(n, image_channels, 2, two_f // (2 * image_channels), h, w)
+    a, b = grouped[:, :, 0], grouped[:, :, 1]
+    return (np.tanh(a) / (1 + np.exp(-b))).reshape(n, two_f // 2, h, w).astype(np.float32)
+
+
+def logits(cfg, weights, images, labels=None):
+    """Logits N x K x H x W of uint8 images N x C x H x W (and their labels, conditional models)."""
+    convs = {name: (m, pad) for name, m, pad in layers(cfg)}
 
     def conv(name, x):
-        return conv2d(x, weights[name + ".weight"] * masks[name], weights[name + ".bias"])
+        m, pad = convs[name]
+        return conv2d(x, weights[name + ".weight"] * m, weights[name + ".bias"], pad)
 
     x = images.astype(np.float32)
     if cfg["head"] != "bernoulli":
         x = x / np.float32(cfg["levels"] - 1)
-    h = conv("input", x)
-    for i in range(cfg["blocks"]):
-        t = relu(conv(f"blocks.{i}.conv1", relu(h)))
-        t = relu(conv(f"blocks.{i}.conv2", t))
-        h = h + conv(f"blocks.{i}.conv3", t)
-    return conv("head.conv2", relu(conv("head.conv1", relu(h))))
+    if cfg["architecture"] == "pixelcnn":
+        h = conv("input", x)
+        for i in range(cfg["blocks"]):
+            t = relu(conv(f"blocks.{i}.conv1", relu(h)))
+            t = relu(conv(f"blocks.{i}.conv2", t))
+            h = h + conv(f"blocks.{i}.conv3", t)
+        return conv("head.conv2", relu(conv("head.conv1", relu(h))))
+    c = cfg["channels"]
+    v, h, skip = x, x, 0
+    for l in range(cfg["blocks"]):
+        p = f"layers.{l}"
+        v_pre = conv(p + ".v_conv", v)
+        if cfg["classes"] > 0:
+            v_pre = v_pre + weights[p + ".v_class.weight"][labels][:, :, None, None]
+        h_pre = conv(p + ".h_conv", h) + conv(p + ".v_to_h", v_pre)
+        if cfg["classes"] > 0:
+            h_pre = h_pre + weights[p + ".h_class.weight"][labels][:, :, None, None]
+        g = gate(h_pre, c)
+        if cfg["skip_connections"]:
+            skip = skip + conv(p + ".skip", g)
+        if p + ".h_out.weight" in weights:
+            h = conv(p + ".h_out", g) + (h if l > 0 else 0)
+        v = gate(v_pre, c)
+    return conv("head.conv2", relu(conv("head.conv1", relu(skip if cfg["skip_connections"] else h))))
 
 
-def nll_nats(cfg, weights, images):
+def nll_nats(cfg, weights, images, labels=None):
     """Per-image negative log-likelihood in nats."""
-    z = logits(cfg, weights, images).astype(np.float64)
+    z = logits(cfg, weights, images, labels).astype(np.float64)
     n, c, h, w = images.shape
     if cfg["head"] == "bernoulli":
         x = images.astype(np.float64)
@@ -128,6 +204,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
     parser.add_argument("--nll", metavar="IMAGES.npy", help="uint8 array N x C x H x W to score")
+    parser.add_argument("--labels", metavar="LABELS.npy", help="a conditional model: one class per image")
     args = parser.parse_args()
 
     problems = []
@@ -149,9 +226,11 @@ def main():
     cfg = config_from_metadata(meta)
     step = int(meta.get("training.step", "0"))
     expected = {}
-    for name, i, o, k, t in layers(cfg):
-        expected[name + ".weight"] = ((o, i, k, k), mask(o, i, k, t, cfg["channels"]))
-        expected[name + ".bias"] = ((o,), None)
+    for name, m, _ in layers(cfg):
+        expected[name + ".weight"] = (m.shape, m)
+        expected[name + ".bias"] = ((m.shape[0],), None)
+    for name, shape in tables(cfg):
+        expected[name] = (shape, None)
     weights = {n: t for n, t in tensors.items() if not n.startswith("optimizer.")}
     print(f"tensors: {len(weights)} weights, {len(tensors) - len(weights)} optimizer entries, step {step}")
     if set(weights) != set(expected):
@@ -162,6 +241,7 @@ def main():
         if t is None:
             continue
         live = "" if m is None else f", {int(m[0].sum())} of {m[0].size} taps live for output 0"
+        shape = tuple(shape)
         print(f"  {name:24s} {str(list(t.shape)):18s}{live}")
         if t.shape != shape:
             problems.append(f"{name}: shape {t.shape}, expected {shape}")
@@ -190,7 +270,14 @@ def main():
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != want:
             sys.exit(f"{args.nll}: expected uint8 N x {want[0]} x {want[1]} x {want[2]}, "
                      f"got {images.dtype} {images.shape}")
-        nats = nll_nats(cfg, weights, images)
+        labels = None
+        if cfg["architecture"] == "gated" and cfg["classes"] > 0:
+            if not args.labels:
+                sys.exit("the model is class-conditional: give --labels LABELS.npy, one class per image")
+            labels = np.load(args.labels).astype(np.int64)
+            if labels.shape != (images.shape[0],) or labels.min() < 0 or labels.max() >= cfg["classes"]:
+                sys.exit(f"{args.labels}: expected {images.shape[0]} labels in 0..{cfg['classes'] - 1}")
+        nats = nll_nats(cfg, weights, images, labels)
         dims = images[0].size
         for i, v in enumerate(nats):
             print(f"image {i}: {v:.6f} nats, {v / (dims * math.log(2)):.6f} bits/dim")

@@ -1,5 +1,6 @@
-// libFuzzer target for the engine's public C++ API (pixelcnn.h): configurations, tensor reads
-// and writes, images, Adam settings, sampling arguments, all taken from the fuzzer's bytes.
+// libFuzzer target for the engine's public C++ API (pixelcnn.h): configurations of both
+// networks, tensor reads and writes, images, class labels, Adam settings, sampling arguments,
+// all taken from the fuzzer's bytes.
 //
 // The contract under test: every call either works or throws std::invalid_argument (a bad
 // argument, named in the message). A crash, a sanitizer report (the target is built with
@@ -91,8 +92,22 @@ pixelcnn::Config config_from(Input& in) {
     c.seed = static_cast<long long>(in.u32());
     // 1 or 2 threads for the models that get built (0, all threads, and any int through small_or_any).
     c.threads = in.small_or_any(1, 2);
+    // Read last, so that the seed corpus written before them keeps its meaning.
+    c.classes = in.small_or_any(0, 3);
+    c.skip = in.small_or_any(0, 1);
     return c;
 }
+
+// Labels for `count` images: none (null) a quarter of the time, else mostly in range.
+std::vector<int> labels_from(Input& in, int count, int classes) {
+    std::vector<int> labels;
+    if (in.byte() % 4 == 0) return labels;
+    for (int i = 0; i < (count > 0 && count < 8 ? count : 1); ++i)
+        labels.push_back(in.byte() < 240 ? in.byte() % (classes > 0 ? classes : 1) : in.small_or_any(-1, classes));
+    return labels;
+}
+
+const int* data_or_null(const std::vector<int>& v) { return v.empty() ? nullptr : v.data(); }
 
 void exercise(pixelcnn::Model& m, Input& in) {
     const pixelcnn::Config& c = m.config();
@@ -115,7 +130,8 @@ void exercise(pixelcnn::Model& m, Input& in) {
                 std::vector<unsigned char> images = in.bytes(image_size * (count > 0 && count < 8 ? count : 1));
                 for (auto& v : images) v = in.byte() < 240 ? v % c.levels : v;
                 std::vector<double> nll(count > 0 && count < 8 ? count : 1);
-                if (count < 8) call([&] { m.log_likelihood(images.data(), count, nll.data()); });
+                const std::vector<int> labels = labels_from(in, count, c.classes);
+                if (count < 8) call([&] { m.log_likelihood(images.data(), data_or_null(labels), count, nll.data()); });
                 break;
             }
             case 2: {  // a training step with any Adam settings
@@ -127,15 +143,18 @@ void exercise(pixelcnn::Model& m, Input& in) {
                 adam.beta2 = in.setting(0.999);
                 adam.eps = in.setting(1e-8);
                 adam.clip_norm = in.byte() % 2 ? 0.0 : in.setting(1.0);
-                call([&] { m.train_step(images.data(), 2, adam); });
+                const std::vector<int> labels = labels_from(in, 2, c.classes);
+                call([&] { m.train_step(images.data(), labels.size() == 2 ? labels.data() : nullptr, 2, adam); });
                 break;
             }
             case 3: {  // naive sampling of any row with any arguments
                 std::vector<unsigned char> images(image_size * 2, 0), known = in.bytes(image_size * 2);
                 const int row = in.small_or_any(-1, c.height);
                 const float temperature = in.byte() % 2 ? 1.0f : in.any_float();
+                const std::vector<int> labels = labels_from(in, 2, c.classes);
                 call([&] {
-                    m.sample_row_naive(images.data(), in.byte() % 2 ? known.data() : nullptr, 2, row,
+                    m.sample_row_naive(images.data(), in.byte() % 2 ? known.data() : nullptr,
+                                       labels.size() == 2 ? labels.data() : nullptr, 2, row,
                                        static_cast<long long>(in.u32()), in.small_or_any(-1, 5), temperature);
                 });
                 break;
@@ -151,7 +170,13 @@ void exercise(pixelcnn::Model& m, Input& in) {
                     std::vector<unsigned char> images(image_size * (count > 0 ? count : 1), 0);
                     for (int k = 0; k < c.height + 1; ++k) {
                         const int row = in.byte() % 4 == 0 ? in.small_or_any(-1, c.height) : s.next_row();
-                        call([&] { s.sample_row(images.data(), nullptr, row, 7, 0, 1.0f); });
+                        // Labels, changed between rows now and then (refused: an image keeps its label).
+                        const std::vector<int> labels = labels_from(in, count, c.classes);
+                        call([&] {
+                            s.sample_row(images.data(), nullptr,
+                                         static_cast<int>(labels.size()) == count ? labels.data() : nullptr, row, 7,
+                                         0, 1.0f);
+                        });
                         if (in.byte() % 8 == 0) s.reset();
                     }
                 });

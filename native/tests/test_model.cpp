@@ -436,6 +436,50 @@ static void check_graph() {
     for (int64_t s : slots) EXPECT(s >= spans.back().second, "a gradient slot overlaps the activations");
 }
 
+// The gated network's tensor table: per layer v_conv, v_class, h_conv, v_to_h, h_class, h_out,
+// skip, in state_dict order; the last layer has no h_out with skip connections (nothing would
+// read it), one without skip connections no skip convolutions; class tables (classes, 2F) start
+// at zero; parameter_count(config) agrees.
+static void check_gated_graph() {
+    Config c = tiny(1, pixelcnn::HEAD_CATEGORICAL, 4, 3, 2, pixelcnn::ARCH_GATED, 3);
+    pixelcnn::net::Graph g = pixelcnn::net::gated_network(c);
+    std::vector<std::string> names;
+    for (const auto& t : g.tensors) names.push_back(t.name);
+    const std::vector<std::string> want = {
+        "layers.0.v_conv.weight", "layers.0.v_conv.bias", "layers.0.v_class.weight", "layers.0.h_conv.weight",
+        "layers.0.h_conv.bias", "layers.0.v_to_h.weight", "layers.0.v_to_h.bias", "layers.0.h_class.weight",
+        "layers.0.h_out.weight", "layers.0.h_out.bias", "layers.0.skip.weight", "layers.0.skip.bias",
+        "layers.1.v_conv.weight", "layers.1.v_conv.bias", "layers.1.v_class.weight", "layers.1.h_conv.weight",
+        "layers.1.h_conv.bias", "layers.1.v_to_h.weight", "layers.1.v_to_h.bias", "layers.1.h_class.weight",
+        "layers.1.skip.weight", "layers.1.skip.bias", "head.conv1.weight", "head.conv1.bias", "head.conv2.weight",
+        "head.conv2.bias"};
+    EXPECT(names == want, "gated tensor table: %zu names, expected %zu", names.size(), want.size());
+    const int F = c.hidden_channels;
+    for (const auto& t : g.tensors)
+        if (t.name.find("_class") != std::string::npos)
+            EXPECT(t.shape == std::vector<int64_t>({3, 2 * F}) && t.init_bound == 0.0f, "class table %s",
+                   t.name.c_str());
+    Model m(c);
+    std::vector<float> table(static_cast<size_t>(3 * 2 * F));
+    for (int t = 0; t < m.tensor_count(); ++t)
+        if (m.tensor_name(t) == "layers.1.h_class.weight") {
+            m.read_tensor(pixelcnn::TENSOR_PARAM, t, table.data());
+            for (float v : table) EXPECT(v == 0.0f, "class table not zero at start: %g", v);
+        }
+    EXPECT(pixelcnn::parameter_count(c) == m.parameter_count(), "parameter_count %lld vs %lld",
+           pixelcnn::parameter_count(c), m.parameter_count());
+    Config no_skip = c;
+    no_skip.skip = 0;
+    no_skip.classes = 0;
+    pixelcnn::net::Graph ng = pixelcnn::net::gated_network(no_skip);
+    int skips = 0, outs = 0;
+    for (const auto& t : ng.tensors) {
+        skips += t.name.find(".skip.") != std::string::npos;
+        outs += t.name.find(".h_out.weight") != std::string::npos;
+    }
+    EXPECT(skips == 0 && outs == 2, "no skip connections: %d skip tensors, %d h_out weights", skips, outs);
+}
+
 // A configuration or batch too large for the machine fails before any allocation, saying what
 // it would need; parameter_count(config) agrees with the model without building one.
 static void check_memory_bounds() {
@@ -482,6 +526,7 @@ static void check_memory_bounds() {
 
 int main() {
     check_graph();
+    check_gated_graph();
     for (int head = 0; head < 2; ++head) {
         for (int channels : {1, 3}) {
             for (int k : {3, 5}) {

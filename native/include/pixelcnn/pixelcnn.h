@@ -7,7 +7,10 @@
 // A model is a network of masked convolutions chosen by Config::arch. ARCH_PIXELCNN is the plain
 // PixelCNN of van den Oord et al. (2016): a k x k type A convolution, residual blocks (ReLU,
 // 1x1, ReLU, k x k type B, ReLU, 1x1, add) and a head of two 1x1 convolutions, wired in one
-// place, native/src/net/residual.cpp. The logits have C channels (Bernoulli: one logit per
+// place, native/src/net/residual.cpp. ARCH_GATED is Gated PixelCNN (van den Oord et al. 2016b):
+// vertical and horizontal stacks of gated layers, skip connections into the same head, and with
+// Config::classes > 0 a learnt class bias in every layer (every call then takes one label per
+// image), wired in native/src/net/gated.cpp. The logits have C channels (Bernoulli: one logit per
 // channel) or C*levels (categorical: logits of channel c at c*levels .. c*levels+levels-1).
 // For C = 3 every convolution, 1x1 included, carries the channel-group mask of PixelRNN:
 // channels split into C contiguous groups and group g sees groups < g (type A) or <= g

@@ -1,5 +1,6 @@
 // The network as data: a list of nodes over named activation buffers, with the parameter tensors
-// they use. One graph is built per architecture (net/residual.cpp: the plain PixelCNN), and
+// they use. One graph is built per architecture (net/residual.cpp: the plain PixelCNN;
+// net/gated.cpp: Gated PixelCNN), and
 // everything that needs the wiring walks it: forward (in order) and backward (in reverse) in
 // execute.cpp, the arena plan below, the tensor table (state_dict names, PyTorch layouts, masks,
 // initialisation), the FLOP counts, and the cached sampler. Nothing else names layers.

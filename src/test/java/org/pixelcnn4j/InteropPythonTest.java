@@ -43,50 +43,80 @@ class InteropPythonTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "{0} channel(s), {1}")
-    @CsvSource({"1, bernoulli", "1, categorical", "3, categorical", "3, bernoulli"})
-    void theDocsPythonReadsEngineCheckpointsAndWritesOnesTheEngineLoads(int channels, String head)
-            throws Exception {
+    @ParameterizedTest(name = "{2}, {0} channel(s), {1}, {3} classes")
+    @CsvSource({"1, bernoulli, plain, 0", "1, categorical, plain, 0", "3, categorical, plain, 0",
+        "3, bernoulli, plain, 0", "1, categorical, gated, 0", "3, bernoulli, gated, 3", "1, bernoulli, gated, 2"})
+    void theDocsPythonReadsEngineCheckpointsAndWritesOnesTheEngineLoads(int channels, String head, String arch,
+            int classes) throws Exception {
         PixelCnnConfig.Builder b = PixelCnnConfig.builder().setImageShape(channels, 6, 5)
-                .optHiddenChannels(6 * channels).optBlocks(1).optInputKernel(3).optSeed(5);
+                .optHiddenChannels(6 * channels).optBlocks(arch.equals("gated") ? 2 : 1).optInputKernel(3).optSeed(5);
+        if (arch.equals("gated")) {
+            b.optArchitecture(PixelCnnConfig.Architecture.GATED).optClasses(classes).optSkipConnections(classes != 2);
+        }
         PixelCnnConfig config = head.equals("bernoulli") ? b.optBernoulli().build() : b.optCategorical(16).build();
         Random random = new Random(11 + channels);
         byte[] pixels = new byte[COUNT * config.dimensions()];
         random.nextBytes(pixels);
         Images raw = Images.of(pixels, COUNT, channels, 6, 5);
         Images values = ImageFormat.forModel(config, 127).convert(raw);
+        String labelsLine = "labels = None";
+        if (classes > 0) {
+            int[] labels = new int[COUNT];
+            byte[] labelBytes = new byte[COUNT];
+            for (int i = 0; i < COUNT; i++) {
+                labels[i] = (i * 5 + 1) % classes;
+                labelBytes[i] = (byte) labels[i];
+            }
+            values = values.withLabels(labels);
+            writeNpy(dir.resolve("labels.npy"), Images.of(labelBytes, 1, 1, 1, COUNT), new long[] {COUNT});
+            labelsLine = "labels = torch.from_numpy(np.load(\"labels.npy\").astype(np.int64))";
+        }
         double[] engineNats;
         try (PixelCnn model = PixelCnn.create(config, Device.cpu(1))) {
             model.train(values, TrainingConfig.builder().setSteps(3).optBatchSize(8).build());
             model.save(dir.resolve("model.safetensors"));
             engineNats = model.logLikelihood(values).natsArray();
         }
-        writeNpy(dir.resolve("images.npy"), raw);
+        writeNpy(dir.resolve("images.npy"), raw, null);
 
-        runPython(pythonOfTheDoc() + """
+        String doc = pythonOfTheDoc();
+        assertTrue(doc.contains("\nlabels = None"), "the doc's scoring block sets labels = None");
+        runPython(doc.replace("\nlabels = None", "\n" + labelsLine) + """
 
                 with torch.no_grad():
-                    after = model.nll(images)
+                    after = model.nll(images, labels)
                 # A module fresh from PyTorch's initialisation: its masked taps hold values, which
                 # check_checkpoint.py must accept (noting them) and pixelcnn4j must drop.
                 import os, subprocess, sys
-                fresh = PixelCNN(**model.config)
+                checker = os.path.join(os.environ["PYTHONPATH"], "check_checkpoint.py")
+                fresh = type(model)(**model.config)
                 save_for_pixelcnn4j(fresh, "fresh-torch.safetensors")
-                check = subprocess.run([sys.executable, os.path.join(os.environ["PYTHONPATH"], "check_checkpoint.py"),
-                                        "fresh-torch.safetensors"], capture_output=True, text=True)
+                check = subprocess.run([sys.executable, checker, "fresh-torch.safetensors"], capture_output=True, text=True)
                 assert check.returncode == 0, check.stdout + check.stderr
                 assert "nonzero masked taps" in check.stdout, check.stdout
                 with torch.no_grad():
-                    fresh_nats = fresh.eval().nll(images)
+                    fresh_nats = fresh.eval().nll(images, labels)
+                # check_checkpoint.py's numpy forward pass on the engine's file.
+                np.save("values.npy", to_model_values(raw, meta))
+                command = [sys.executable, checker, "model.safetensors", "--nll", "values.npy"]
+                if labels is not None:
+                    command += ["--labels", "labels.npy"]
+                check = subprocess.run(command, capture_output=True, text=True)
+                assert check.returncode == 0, check.stdout + check.stderr
+                numpy_nats = [float(line.split()[2]) for line in check.stdout.splitlines() if line.startswith("image ")]
                 save_file({"nats": nats.float(), "after": after.float(), "samples": samples.float(),
-                           "fresh": fresh_nats.float()}, "results.safetensors")
+                           "fresh": fresh_nats.float(), "numpy": torch.tensor(numpy_nats)}, "results.safetensors")
                 """);
 
         Map<String, float[]> results = tensors(dir.resolve("results.safetensors"));
         float[] torchNats = results.get("nats");
+        float[] numpyNats = results.get("numpy");
+        assertEquals(COUNT, numpyNats.length, "check_checkpoint.py scored every image");
         for (int i = 0; i < COUNT; i++) {
             assertEquals(engineNats[i], torchNats[i], 1e-4 * Math.abs(engineNats[i]) + 1e-3,
                     "NLL of image " + i + ": engine vs PyTorch on the doc's image values");
+            assertEquals(engineNats[i], numpyNats[i], 1e-5 * Math.abs(engineNats[i]) + 1e-4,
+                    "NLL of image " + i + ": engine vs check_checkpoint.py's numpy forward pass");
         }
         for (float v : results.get("samples")) {
             assertTrue(v >= 0 && v < config.levels() && v == Math.rint(v), "sample value " + v);
@@ -94,6 +124,8 @@ class InteropPythonTest {
         float[] after = results.get("after");
         try (PixelCnn fromTorch = PixelCnn.load(dir.resolve("from-torch.safetensors"), Device.cpu(1))) {
             assertEquals(config, fromTorch.config().toBuilder().optSeed(5).build());
+            assertEquals(arch.equals("gated") ? "gated" : "pixelcnn",
+                    PixelCnn.readMetadata(dir.resolve("from-torch.safetensors")).get("model.architecture"));
             assertEquals(3 + COUNT / 8, fromTorch.step(), "Adam steps: the engine's 3, then PyTorch's batches");
             double[] nats = fromTorch.logLikelihood(values).natsArray();
             for (int i = 0; i < COUNT; i++) {
@@ -147,10 +179,15 @@ class InteropPythonTest {
         return out;
     }
 
-    /** A uint8 N x C x H x W array in numpy's .npy format (version 1.0). */
-    private static void writeNpy(Path file, Images images) throws IOException {
-        String header = String.format("{'descr': '|u1', 'fortran_order': False, 'shape': (%d, %d, %d, %d), }",
-                images.count(), images.channels(), images.height(), images.width());
+    /**
+     * A uint8 array in numpy's .npy format (version 1.0): the images' N x C x H x W, or
+     * {@code shape} if given.
+     */
+    private static void writeNpy(Path file, Images images, long[] shape) throws IOException {
+        String dims = shape == null
+                ? String.format("%d, %d, %d, %d", images.count(), images.channels(), images.height(), images.width())
+                : shape.length == 1 ? shape[0] + "," : java.util.Arrays.toString(shape).replaceAll("[\\[\\]]", "");
+        String header = String.format("{'descr': '|u1', 'fortran_order': False, 'shape': (%s), }", dims);
         int total = 10 + header.length() + 1;
         header += " ".repeat((64 - total % 64) % 64) + "\n";
         ByteBuffer prefix = ByteBuffer.allocate(10 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
