@@ -139,13 +139,26 @@ class OracleTest {
         int[] labels = labelsFor(c, n);
         Images plain = PixelCnnTest.randomImages(c.toBuilder().optClasses(0).build(), n, kernel * 37L + channels);
         Images images = labels == null ? plain : plain.withLabels(labels);
+        compareWithLibTorch(c, tag, images);
+    }
+
+    /**
+     * The engine against its LibTorch twin on the same weights: masks, logits, per-image NLL, loss
+     * and every parameter gradient (with the images' labels, if any), state_dict names in order;
+     * class tables are filled with random values first (the engine starts them at zero, which
+     * would hide a wrong label).
+     */
+    static void compareWithLibTorch(PixelCnnConfig c, String tag, Images images) {
         try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
                 TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2)) {
             Model engine = model.engineModel();
             copyWeights(engine, torch);
-            randomiseClassTables(engine, torch, kernel);
+            randomiseClassTables(engine, torch, c.inputKernel());
             byte[] data = images.toArray();
+            int[] labels = images.labels();
+            int n = images.count();
             assertEquals(torch.tensorNames(), tensorNames(engine), "state_dict names");
+            // The engine's masks are the oracle's masks (built independently from the spec).
             for (int i = 0; i < engine.tensor_count(); i++) {
                 float[] mask = new float[(int) engine.tensor_size(i)];
                 engine.read_mask(i, mask);
@@ -242,43 +255,7 @@ class OracleTest {
         PixelCnnConfig c = engineConfig(bernoulli, channels, kernel, 256);
         String tag = String.format("%s C=%d k=%d", bernoulli ? "bernoulli" : "cat256", channels, kernel);
         Images images = PixelCnnTest.randomImages(c, 3, kernel * 31L + channels);
-        try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
-                TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2)) {
-            Model engine = model.engineModel();
-            copyWeights(engine, torch);
-            byte[] data = images.toArray();
-            int n = images.count();
-
-            // The engine's masks are the oracle's masks (built independently from the spec).
-            for (int i = 0; i < engine.tensor_count(); i++) {
-                float[] mask = new float[(int) engine.tensor_size(i)];
-                engine.read_mask(i, mask);
-                assertArrayEquals(torch.mask(engine.tensor_name(i)), mask, "mask of " + engine.tensor_name(i));
-            }
-
-            expectClose(tag + " logits", model.logits(images), torch.logits(data, n), TOLERANCE);
-
-            double[] nllEngine = model.logLikelihood(images).natsArray();
-            double[] nllTorch = torch.perImageNll(data, n);
-            for (int i = 0; i < n; i++) {
-                assertEquals(nllTorch[i], nllEngine[i], 1e-5 * Math.abs(nllTorch[i]), tag + " NLL of image " + i);
-            }
-
-            float lossEngine = engine.forward_backward(data, n);
-            float lossTorch = torch.forwardBackward(data, n);
-            synchronized (REPORT) {
-                REPORT.add(String.format(Locale.ROOT, "%-60s %.2e", tag + " loss",
-                        Math.abs(lossEngine - lossTorch) / Math.abs(lossTorch)));
-            }
-            assertEquals(lossTorch, lossEngine, 1e-5 * Math.abs(lossTorch), tag + " loss");
-
-            for (int i = 0; i < engine.tensor_count(); i++) {
-                String name = engine.tensor_name(i);
-                float[] grad = new float[(int) engine.tensor_size(i)];
-                engine.read_tensor(pixelcnn.TENSOR_GRAD, i, grad);
-                expectClose(tag + " grad " + name, grad, torch.grad(name), TOLERANCE);
-            }
-        }
+        compareWithLibTorch(c, tag, images);
     }
 
     /**

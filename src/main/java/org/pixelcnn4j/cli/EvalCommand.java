@@ -81,22 +81,27 @@ final class EvalCommand implements Callable<Integer> {
             Images images = Inputs.forModel(set.images(), config, "the data");
             int n = set.count();
             ProgressPrinter printer = new ProgressPrinter(err, compute.progress());
-            double[] nats = Inputs.nll(net, images, batchSize,
-                    done -> printer.bar((double) done / n, "scored " + done + "/" + n + " images", done == n));
-            printer.clear();
-            // A conditional model also scores every image under every class: log p(x | y).
+            double[] nats;
             double[][] scores = null;
-            if (config.classes() > 0) {
+            if (config.classes() == 0) {
+                nats = Inputs.nll(net, images, batchSize,
+                        done -> printer.bar((double) done / n, "scored " + done + "/" + n + " images", done == n));
+            } else {
+                // A conditional model scores every image under every class, log p(x | y); its NLL
+                // under its own label is one of those scores, not another pass.
                 scores = new double[n][];
+                nats = new double[n];
                 for (int first = 0; first < n; first += batchSize) {
                     int end = Math.min(n, first + batchSize);
                     double[][] part = net.classScores(images.slice(first, end));
                     System.arraycopy(part, 0, scores, first, end - first);
-                    int done = end;
-                    printer.bar((double) done / n, "class scores " + done + "/" + n + " images", done == n);
+                    printer.bar((double) end / n, "scored " + end + "/" + n + " images under every class", end == n);
                 }
-                printer.clear();
+                for (int i = 0; i < n; i++) {
+                    nats[i] = -scores[i][images.label(i)];
+                }
             }
+            printer.clear();
             double mean = Inputs.mean(nats);
             out.println("data: " + source.description() + ", " + set.format().describe());
             out.printf(Locale.ROOT, "NLL: %.2f nats/image, %.4f bits/dim (%d images%s)%n", mean,

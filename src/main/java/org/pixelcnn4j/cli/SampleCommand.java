@@ -83,47 +83,46 @@ final class SampleCommand implements Callable<Integer> {
             }
             // A conditional model without --label: a row of images for every class.
             boolean perClass = classes > 0 && label == null;
-            int count = this.count != null ? this.count : perClass ? 8 : 16;
+            int perDraw = count != null ? count : perClass ? 8 : 16;
             int[] labels = null;
             if (classes > 0) {
-                labels = new int[perClass ? count * classes : count];
+                labels = new int[perClass ? perDraw * classes : perDraw];
                 for (int i = 0; i < labels.length; i++) {
-                    labels[i] = perClass ? i / count : label;
+                    labels[i] = perClass ? i / perDraw : label;
                 }
             }
-            Integer columns = this.columns != null ? this.columns : perClass ? Integer.valueOf(count) : null;
             long start = System.nanoTime();
             org.pixelcnn4j.SamplingConfig config = sampling.toConfig(new SamplingReporter(printer, "sampled"));
-            Images samples = labels != null ? net.sample(labels, config) : net.sample(count, config);
-            count = samples.count();
+            Images samples = labels != null ? net.sample(labels, config) : net.sample(perDraw, config);
+            int drawn = samples.count();
+            int gridColumns = columns != null ? columns : perClass ? perDraw : (int) Math.ceil(Math.sqrt(drawn));
             printer.clear();
             double seconds = (System.nanoTime() - start) / 1e9;
             int levels = net.config().levels();
             try {
                 if (gridFile != null) {
                     createParent(gridFile);
-                    Png.writeGrid(samples, gridFile, columns != null ? columns : (int) Math.ceil(Math.sqrt(count)), levels,
-                            sampling.scale);
+                    Png.writeGrid(samples, gridFile, gridColumns, levels, sampling.scale);
                 }
                 if (outDir != null) {
                     Files.createDirectories(outDir);
-                    for (int i = 0; i < count; i++) {
+                    for (int i = 0; i < drawn; i++) {
                         Png.write(samples, outDir.resolve(String.format(Locale.ROOT, "sample-%04d.png", i)), i, levels);
                     }
                 }
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILURE, "cannot write the samples: " + Main.describe(e), e);
             }
-            out.printf(Locale.ROOT, "drew %d image%s%s in %s (seed %d, temperature %s, %s sampler)%n", count,
-                    count == 1 ? "" : "s", perClass ? " (" + count / classes + " of each of " + classes + " classes, a row"
+            out.printf(Locale.ROOT, "drew %d image%s%s in %s (seed %d, temperature %s, %s sampler)%n", drawn,
+                    drawn == 1 ? "" : "s", perClass ? " (" + perDraw + " of each of " + classes + " classes, a row"
                     + " each)" : label != null ? " of class " + label : "", ProgressPrinter.duration(seconds),
                     sampling.seed, sampling.temperature, sampling.naive ? "naive" : "cached");
             if (gridFile != null) {
                 out.println("wrote " + gridFile);
             }
             if (outDir != null) {
-                out.println("wrote " + outDir.resolve("sample-0000.png") + (count > 1 ? " .. "
-                        + outDir.resolve(String.format(Locale.ROOT, "sample-%04d.png", count - 1)) : ""));
+                out.println("wrote " + outDir.resolve("sample-0000.png") + (drawn > 1 ? " .. "
+                        + outDir.resolve(String.format(Locale.ROOT, "sample-%04d.png", drawn - 1)) : ""));
             }
             out.flush();
             return ExitCodes.OK;

@@ -87,8 +87,7 @@ public abstract class ImageSource {
         if (!Files.exists(labels)) {
             return images;  // the images alone still serve unconditional models
         }
-        int[] values = images.withLabelFile(labels).labels();
-        return images.withLabels(values, FashionMnist.CLASS_NAMES, labels.getFileName().toString());
+        return images.withLabels(readLabelFile(labels), FashionMnist.CLASS_NAMES, labels.getFileName().toString());
     }
 
     /**
@@ -246,12 +245,16 @@ public abstract class ImageSource {
      * @throws IOException if reading fails
      */
     public ImageSource withLabelFile(Path file) throws IOException {
+        return withLabels(readLabelFile(file), null, "IDX label file " + file);
+    }
+
+    private static int[] readLabelFile(Path file) throws IOException {
         byte[] bytes = Idx.readLabels(file);
         int[] labels = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             labels[i] = bytes[i] & 0xFF;
         }
-        return withLabels(labels, null, "IDX label file " + file);
+        return labels;
     }
 
     /** @return the number of images */
