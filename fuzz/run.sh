@@ -4,7 +4,7 @@
 #
 #   fuzz/run.sh                     every target for 60 s (what CI runs)
 #   fuzz/run.sh SECONDS [TARGET...] the targets named (default: all) for SECONDS each
-#   fuzz/run.sh --runs N TARGET...  N executions each instead of a time
+#   fuzz/run.sh --runs N [--seconds S] TARGET...  N executions each (or S seconds, whichever first)
 #   fuzz/run.sh --seeds             rewrite the Java seed corpora in src/test/resources/fuzz/
 #
 # Java targets: CheckpointFuzzTarget, HeaderJsonFuzzTarget, IdxFuzzTarget, ImageFolderFuzzTarget.
@@ -29,6 +29,11 @@ if [ "${1:-}" = "--seeds" ]; then
 elif [ "${1:-}" = "--runs" ]; then
     limit=(-runs="$2")
     shift 2
+    # --runs N --seconds S: whichever comes first
+    if [ "${1:-}" = "--seconds" ]; then
+        limit+=(-max_total_time="$2")
+        shift 2
+    fi
 elif [ -n "${1:-}" ]; then
     limit=(-max_total_time="$1")
     shift
