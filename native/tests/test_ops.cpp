@@ -16,6 +16,7 @@
 #include "cpu/ops.h"
 #include "cpu/reference.h"
 #include "expect.h"
+#include "same_sums.h"
 #include "net/graph.h"
 
 using pixelcnn::Shape;
@@ -59,12 +60,8 @@ static double worst_ratio(const A& got, const B& want, double abs, double eps) {
 
 static double worst_seen = 0;  // largest error/tolerance ratio over the run, printed at the end
 
-// Paths that cut or reshape a GEMM (threads, blocks, fusions, operands not stored) give the same
-// bits on the engine's own kernels, which fix the order of every sum (gemm.h); a BLAS picks its
-// kernels by shape, so under PIXELCNN4J_GEMM=blas (or where the BLAS is the default) such paths
-// agree to rounding only: sums of at most 1152 products of size at most 1 reordered, at most
-// 1152 x 2^-24 = 7e-5 apart.
-static bool sums_fixed() { return cpu::active_gemm() != cpu::GemmKernel::Blas; }
+// Under a BLAS (same_sums.h) the paths compared here agree to rounding: sums of at most 1152
+// products of size at most 1 reordered, at most 1152 x 2^-24 = 7e-5 apart.
 #define EXPECT_SAME_SUMS(got, want, fmt, ...)                        \
     do {                                                             \
         if (sums_fixed()) {                                          \
