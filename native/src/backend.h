@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "core/host_device.h"
 #include "net/graph.h"
 
 namespace pixelcnn {
@@ -37,8 +38,8 @@ struct CacheView {
     int rows = 0;
     int width = 0;
     int channels = 0;
-    int64_t image_stride() const { return rows == 0 ? channels : static_cast<int64_t>(rows) * width * channels; }
-    float* at(int n, int y, int x) const {
+    PCNN_HD int64_t image_stride() const { return rows == 0 ? channels : static_cast<int64_t>(rows) * width * channels; }
+    PCNN_HD float* at(int n, int y, int x) const {
         const int64_t slot = rows == 0 ? 0 : (static_cast<int64_t>(y % rows) * width + x) * channels;
         return data + n * image_stride() + slot;
     }
@@ -183,6 +184,13 @@ public:
     // out[r * out_stride + c] += in[r * in_stride + c] for c in c0..c1.
     virtual void add_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
                         int c1) = 0;
+    // Around each row the cached sampler draws (every image, after any shares): the CPU draws
+    // into the caller's images directly; a GPU copies row `row` of spec.images (and of
+    // spec.known) to the device before and the drawn row back after.
+    virtual void begin_sampled_row(const DrawSpec& spec, int count, int row) {
+        (void)spec, (void)count, (void)row;
+    }
+    virtual void end_sampled_row(const DrawSpec& spec, int count, int row) { (void)spec, (void)count, (void)row; }
     // Draws image channel `channel` at (y, x) for images n0..n1 from the logits cache (unless
     // known), writes it to the images and its network input to the input cache.
     virtual void draw_at(const DrawSpec& spec, const CacheView& logits, const CacheView& input, int n0,
@@ -235,5 +243,8 @@ private:
 
 // The CPU backend on `threads` worker threads (0 = all hardware threads).
 std::unique_ptr<Backend> make_cpu_backend(int threads);
+// The CUDA backend on device `device` (cuda/backend.cpp); throws, saying why, when the engine
+// was built without CUDA or there is no driver or no such device.
+std::unique_ptr<Backend> make_cuda_backend(int device);
 
 }  // namespace pixelcnn

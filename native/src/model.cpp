@@ -82,6 +82,8 @@ void check_config(const Config& c) {
     PCNN_REQUIRE(c.input_kernel > 1 || c.channels > 1,
                  "input_kernel: a 1x1 type A convolution sees nothing for one channel; expected >= 3");
     check_threads(c.threads);
+    PCNN_REQUIRE(c.cuda_device >= -1 && c.cuda_device < 1024,
+                 "cuda_device: expected -1 (the CPU) or a CUDA device index 0..1023, got " << c.cuda_device);
 }
 
 long long parameter_count(const Config& config) {
@@ -104,7 +106,7 @@ ModelImpl::ModelImpl(const Config& config) : cfg(config) {
     // Weights, gradients and both Adam moments (the packed, live floats of each).
     require_memory(4.0 * sizeof(float) * static_cast<double>(graph.param_floats),
                    "a model of " + std::to_string(dense_values) + " parameters (weights, gradients and Adam moments)");
-    backend = make_cpu_backend(cfg.threads);
+    backend = cfg.cuda_device >= 0 ? make_cuda_backend(cfg.cuda_device) : make_cpu_backend(cfg.threads);
     for (const net::Node& n : graph.nodes) {
         std::string why;
         PCNN_REQUIRE(backend->supports(graph, n, &why), "backend " << backend->name() << " cannot run "
@@ -474,7 +476,15 @@ void Model::set_threads(int threads) {
     impl_->backend->set_threads(threads);
 }
 
-std::string version() { return "0.1.0 (cpu)"; }
+std::string version() {
+#if defined(PIXELCNN_CUDA_EMULATE)
+    return "0.1.0 (cpu, cuda emulated on the host)";
+#elif defined(PIXELCNN_WITH_CUDA)
+    return "0.1.0 (cpu, cuda)";
+#else
+    return "0.1.0 (cpu)";
+#endif
+}
 
 std::string blas_info() { return cpu::gemm_description() + " (BLAS: " + cpu::blas_description() + ")"; }
 

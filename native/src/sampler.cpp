@@ -203,6 +203,7 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
     const CacheView& logits = caches[m.graph.logits_buffer];
     const CacheView& input = caches[m.graph.input_buffer];
     m.backend->prepare();
+    m.backend->begin_sampled_row(spec, count, row);
     if (use_team()) {
         m.backend->run_team([&](TeamMember& member) {
             exec::ColumnShare share;
@@ -211,6 +212,7 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
             row_pass(0, count, row, share, col.f() + static_cast<int64_t>(share.part) * count * col_stride, &member);
             for (int x = 0; x < c.width; ++x) team_pixel(member, spec, row, x);
         });
+        m.backend->end_sampled_row(spec, count, row);
         next_row = row + 1 == c.height ? 0 : row + 1;
         return;
     }
@@ -227,6 +229,7 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
             if (after_pixel) after_pixel(row, x);
         }
     });
+    m.backend->end_sampled_row(spec, count, row);
     next_row = row + 1 == c.height ? 0 : row + 1;
 }
 

@@ -60,6 +60,7 @@ struct Config {
     int skip = 1;                // gated: 1 = every layer's skip connection summed into the head, 0 = the last layer only
     long long seed = 1;          // weight initialisation seed
     int threads = 0;             // worker threads, 0 = all hardware threads
+    int cuda_device = -1;        // -1: compute on the CPU; k >= 0: on CUDA device k (see cuda_device_count)
 };
 
 /// Adam (PyTorch semantics, no weight decay) with optional gradient-norm clipping.
@@ -206,7 +207,23 @@ void check_config(const Config& config);
 /// Throws as check_config does.
 long long parameter_count(const Config& config);
 
-/// Version string of the engine, e.g. "0.1.0 (cpu)".
+// ---- CUDA devices ----
+/// Whether this engine was built with the CUDA backend (the -gpu classifier).
+bool cuda_built();
+/// CUDA devices the engine can compute on: 0 without the CUDA backend, a driver or a GPU.
+int cuda_device_count();
+/// Why no CUDA device can be used (no CUDA backend in this build, no driver, no GPU), or ""
+/// when one can.
+std::string cuda_unavailable_reason();
+/// Name, memory in bytes and compute capability (major * 10 + minor) of device `index`;
+/// throw, saying why, for an index that is not a device.
+std::string cuda_device_name(int index);
+long long cuda_device_memory(int index);
+int cuda_device_capability(int index);
+/// Device memory not in use now, in bytes (what a model and its batches can still take).
+long long cuda_device_free_memory(int index);
+
+/// Version string of the engine, e.g. "0.1.0 (cpu)" or "0.1.0 (cpu, cuda)".
 std::string version();
 
 /// The GEMM in use and the BLAS the engine was built with, e.g.

@@ -5,13 +5,15 @@
 
 #include <cstdint>
 
+#include "host_device.h"
+
 namespace pixelcnn {
 
 struct Philox4x32 {
     uint32_t v[4];
 };
 
-inline Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
+PCNN_HD inline Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0,
                                 uint32_t k1) {
     const uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;  // round multipliers
     const uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;  // key schedule (golden ratio, sqrt 3)
@@ -29,7 +31,7 @@ inline Philox4x32 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t 
 }
 
 // Uniform double in [0, 1) with 53 random bits, for draw (image, position, channel) under seed.
-inline double uniform_for(uint64_t seed, uint64_t image, uint32_t position, uint32_t channel) {
+PCNN_HD inline double uniform_for(uint64_t seed, uint64_t image, uint32_t position, uint32_t channel) {
     Philox4x32 r = philox4x32_10(static_cast<uint32_t>(image), static_cast<uint32_t>(image >> 32),
                                  position, channel, static_cast<uint32_t>(seed),
                                  static_cast<uint32_t>(seed >> 32));

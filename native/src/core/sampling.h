@@ -1,17 +1,20 @@
 // Turning logits into a drawn value: shared by the naive and the cached sampler (and by every
-// backend's draw), so that they agree exactly given the same logits and the same uniform number.
+// backend's draw, the CUDA kernels' too), so that they agree exactly given the same logits and the same uniform number.
 #pragma once
 
-#include <cmath>
+#include <math.h>
+
 #include <cstdint>
+
+#include "host_device.h"
 
 #include "rng.h"
 
 namespace pixelcnn {
 
 // 1 with probability sigmoid(logit / temperature).
-inline int draw_bernoulli(float logit, float temperature, double u) {
-    double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(logit) / temperature));
+PCNN_HD inline int draw_bernoulli(float logit, float temperature, double u) {
+    double p1 = 1.0 / (1.0 + ::exp(-static_cast<double>(logit) / temperature));
     return u < p1 ? 1 : 0;
 }
 
@@ -21,13 +24,13 @@ const int kMaxLevels = 256;
 // A level from softmax(logits / temperature) by inverse CDF on u. Each level's exp is computed
 // once and kept for the cumulative walk (the same values the walk recomputed before, so the
 // same draws, for half the exp calls: they were a sixth of batch-16 sampling at 256 levels).
-inline int draw_categorical(const float* logits, int levels, float temperature, double u) {
+PCNN_HD inline int draw_categorical(const float* logits, int levels, float temperature, double u) {
     double mx = logits[0];
-    for (int k = 1; k < levels; ++k) mx = std::fmax(mx, static_cast<double>(logits[k]));
+    for (int k = 1; k < levels; ++k) mx = ::fmax(mx, static_cast<double>(logits[k]));
     double weight[kMaxLevels];
     double total = 0.0;
     for (int k = 0; k < levels; ++k) {
-        weight[k] = std::exp((logits[k] - mx) / temperature);
+        weight[k] = ::exp((logits[k] - mx) / temperature);
         total += weight[k];
     }
     double target = u * total, cumulative = 0.0;
@@ -40,7 +43,7 @@ inline int draw_categorical(const float* logits, int levels, float temperature, 
 
 // Channel `channel` of one pixel from the logits of its position (all logit channels), with the
 // uniform number keyed by (seed, image, position, channel).
-inline unsigned char draw_value(const float* logits_at, int channel, bool bernoulli, int levels,
+PCNN_HD inline unsigned char draw_value(const float* logits_at, int channel, bool bernoulli, int levels,
                                 float temperature, long long seed, long long image, int64_t position) {
     const double u = uniform_for(static_cast<uint64_t>(seed), static_cast<uint64_t>(image),
                                  static_cast<uint32_t>(position), static_cast<uint32_t>(channel));

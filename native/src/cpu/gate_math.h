@@ -3,7 +3,8 @@
 // in AVX-512 vectors in activations.cpp, lane for lane the same operations (the cached sampler
 // and the forward pass both use the one the CPU has, so they agree bit for bit).
 // activations.cpp is compiled with -ffp-contract=off so that no compiler fuses a multiply and
-// an add. libm's tanhf was a third of a Gated PixelCNN training step.
+// an add; the CUDA backend runs the scalar form on the device, compiled with --fmad=false for the
+// same reason, so a GPU's gate gives the CPU's bits. libm's tanhf was a third of a Gated PixelCNN training step.
 //
 //   |x| < 0.25   x + x^3 * P(x^2), the Taylor series of tanh to x^11 (next term below 1e-10 x)
 //   otherwise    1 - 2 / (e^(2|x|) + 1), e^y = 2^n e^r with |r| <= ln(2)/2 and e^r by its Taylor
@@ -15,6 +16,8 @@
 
 #include <cstdint>
 #include <cstring>
+
+#include "../core/host_device.h"
 
 namespace pixelcnn {
 namespace cpu {
@@ -33,19 +36,19 @@ constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2High = 0.693359375f;
 constexpr float kLn2Low = -2.12194440054690583e-4f;
 
-inline float from_bits(uint32_t u) {
+PCNN_HD inline float from_bits(uint32_t u) {
     float f;
     std::memcpy(&f, &u, sizeof f);
     return f;
 }
 
-inline uint32_t to_bits(float f) {
+PCNN_HD inline uint32_t to_bits(float f) {
     uint32_t u;
     std::memcpy(&u, &f, sizeof u);
     return u;
 }
 
-inline float tanh_f32(float x) {
+PCNN_HD inline float tanh_f32(float x) {
     const float ax = from_bits(to_bits(x) & 0x7FFFFFFFu);
     // Large |x|: e^(2|x|) by range reduction.
     const float y = 2.0f * (ax < kClamp ? ax : kClamp);
@@ -75,7 +78,7 @@ inline float tanh_f32(float x) {
     return x != x ? x : result;
 }
 
-inline float sigmoid_f32(float b) { return 0.5f + 0.5f * tanh_f32(0.5f * b); }
+PCNN_HD inline float sigmoid_f32(float b) { return 0.5f + 0.5f * tanh_f32(0.5f * b); }
 
 }  // namespace gate_math
 }  // namespace cpu
