@@ -53,7 +53,7 @@ public final class PixelCnn implements AutoCloseable {
     private PixelCnn(PixelCnnConfig config, Device device) {
         this.config = config;
         this.device = device;
-        Config native_ = config.toNative(device.threads());
+        Config native_ = config.toNative(device);
         try {
             this.model = new Model(native_);
         } catch (RuntimeException e) {

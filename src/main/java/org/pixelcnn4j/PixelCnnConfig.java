@@ -343,6 +343,10 @@ public final class PixelCnnConfig {
      * The engine's configuration struct for this configuration on {@code threads} threads; the
      * caller closes it.
      */
+    Config toNative(Device device) {
+        return toNative(device.threads()).cuda_device(device.cudaIndex());
+    }
+
     Config toNative(int threads) {
         return new Config()
                 .arch(architecture == Architecture.GATED ? pixelcnn.ARCH_GATED : pixelcnn.ARCH_PIXELCNN)

@@ -69,7 +69,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, String> metadata = Inputs.readMetadata(modelFile.model);
-        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.threads)) {
+        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.device())) {
             PixelCnnConfig config = net.config();
             if (binarize.threshold != null && config.head() != PixelCnnConfig.Head.BERNOULLI) {
                 throw CliException.usage("--binarize-threshold applies to Bernoulli models; " + modelFile.model

@@ -124,9 +124,14 @@ final class Inputs {
 
     /** Loads a checkpoint to compute with {@code threads} threads (0: all). */
     static PixelCnn loadModel(Path checkpoint, int threads) {
+        return loadModel(checkpoint, Device.cpu(threads));
+    }
+
+    /** Loads a checkpoint to compute on {@code device}. */
+    static PixelCnn loadModel(Path checkpoint, Device device) {
         requireCheckpoint(checkpoint);
         try {
-            return PixelCnn.load(checkpoint, Device.cpu(threads));
+            return PixelCnn.load(checkpoint, device);
         } catch (IOException | IllegalArgumentException e) {
             throw checkpointError(checkpoint, e);
         }

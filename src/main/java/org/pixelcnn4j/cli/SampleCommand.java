@@ -73,7 +73,7 @@ final class SampleCommand implements Callable<Integer> {
         Path gridFile = grid == null && outDir == null ? Path.of("samples.png") : grid;
         PrintWriter out = spec.commandLine().getOut();
         ProgressPrinter printer = new ProgressPrinter(spec.commandLine().getErr(), compute.progress());
-        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.threads)) {
+        try (PixelCnn net = Inputs.loadModel(modelFile.model, compute.device())) {
             int classes = net.config().classes();
             if (label != null && classes == 0) {
                 throw CliException.usage("--label: " + modelFile.model + " is unconditional (trained without --classes)");

@@ -183,8 +183,9 @@ final class TrainCommand implements Callable<Integer> {
                 shuffleSeed, target, every, train.count(), train.checksum(), validation == null ? 0 : validation.count(),
                 validation == null ? 0 : validation.checksum());
 
-        try (PixelCnn net = stored != null ? Inputs.loadModel(checkpoint, compute.threads)
-                : PixelCnn.create(config, Device.cpu(compute.threads))) {
+        Device device = compute.device();
+        try (PixelCnn net = stored != null ? Inputs.loadModel(checkpoint, device)
+                : PixelCnn.create(config, device)) {
             return train(net, train, validation, settings, stored != null, err, out);
         }
     }

@@ -18,6 +18,23 @@ class CliErrorsTest {
     Path dir;
 
     @Test
+    void aDeviceThatCannotBeHadIsAUsageError() throws IOException {
+        Path data = Cli.idx(dir);
+        Cli.Result bad = Cli.run(Cli.tiny("train", "--data", data.toString(), "--checkpoint",
+                dir.resolve("m.safetensors").toString(), "--steps", "1", "--device", "tpu:0"));
+        assertEquals(2, bad.code(), bad.toString());
+        assertTrue(bad.err().contains("--device: device: expected cpu, cpu:THREADS or cuda:INDEX"), bad.err());
+        if (org.pixelcnn4j.Device.cudaDevices().isEmpty()) {
+            Cli.Result gpu = Cli.run(Cli.tiny("train", "--data", data.toString(), "--checkpoint",
+                    dir.resolve("m.safetensors").toString(), "--steps", "1", "--device", "cuda:0"));
+            assertEquals(2, gpu.code(), gpu.toString());
+            assertTrue(gpu.err().contains("--device: cuda:0: " + org.pixelcnn4j.Device.cudaUnavailableReason()),
+                    gpu.err());
+        }
+        assertFalse(Files.exists(dir.resolve("m.safetensors")), "nothing written");
+    }
+
+    @Test
     void everyCommandHasHelpWithTheExitCodes() {
         Cli.Result top = Cli.run("--help");
         assertEquals(0, top.code());
