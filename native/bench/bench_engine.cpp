@@ -6,10 +6,12 @@
 //
 //   bench_engine sample [fm-binary|fm-256|rgb-32|fm-gated] [batch] [reps] [naive_rows]
 //   bench_engine train  [fm-binary|fm-256|rgb-32|fm-gated] [batch] [reps]
+//   bench_engine likelihood [model] [batch] [reps]
 //   bench_engine peak                the roofline's ceilings: FMA peak on 1 and 2 threads (an
 //                                    AVX-512 loop of independent FMAs), the sgemm of the efficiency
 //                                    figures, and the engine's GEMM on fm-binary's shapes
-// Times are medians over reps after one warm-up; naive sampling is timed over naive_rows rows
+// PIXELCNN_BENCH_DEVICE=cuda:N runs the model on that GPU (native/tests/gpu/run.sh), else on the
+// CPU. Times are medians over reps after one warm-up; naive sampling is timed over naive_rows rows
 // (every row costs the same: width x channels full forward passes) and scaled to the image.
 #include <algorithm>
 #include <chrono>
@@ -139,6 +141,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "unknown model %s: expected fm-binary, fm-256, rgb-32 or fm-gated\n", model_name.c_str());
         return 2;
     }
+    const char* device = std::getenv("PIXELCNN_BENCH_DEVICE");
+    if (device && std::strncmp(device, "cuda:", 5) == 0) cfg.cuda_device = std::atoi(device + 5);
+    const std::string on = cfg.cuda_device >= 0 ? " on cuda:" + std::to_string(cfg.cuda_device) : "";
     pixelcnn::Model model(cfg);
     const size_t image = static_cast<size_t>(cfg.channels) * cfg.height * cfg.width;
     std::mt19937 gen(1);
@@ -148,12 +153,21 @@ int main(int argc, char** argv) {
     if (mode == "train") {
         pixelcnn::AdamConfig adam;
         Stats s = repeat(reps, [&] { model.train_step(images.data(), batch, adam); });
-        std::printf("%s train batch %d: %.4f s/step median (min %.4f, max %.4f), %.1f images/s\n",
-                    model_name.c_str(), batch, s.median, s.min, s.max, batch / s.median);
+        std::printf("%s%s train batch %d: %.4f s/step median (min %.4f, max %.4f), %.1f images/s\n",
+                    model_name.c_str(), on.c_str(), batch, s.median, s.min, s.max, batch / s.median);
+        std::printf("RESULT train %s %d %.6f\n", model_name.c_str(), batch, batch / s.median);
+        return 0;
+    }
+    if (mode == "likelihood") {
+        std::vector<double> nll(batch);
+        Stats s = repeat(reps, [&] { model.log_likelihood(images.data(), batch, nll.data()); });
+        std::printf("%s%s likelihood batch %d: %.4f s median (min %.4f, max %.4f), %.1f images/s\n",
+                    model_name.c_str(), on.c_str(), batch, s.median, s.min, s.max, batch / s.median);
+        std::printf("RESULT likelihood %s %d %.6f\n", model_name.c_str(), batch, batch / s.median);
         return 0;
     }
     if (mode != "sample") {
-        std::fprintf(stderr, "unknown mode %s: expected sample, train or peak\n", mode.c_str());
+        std::fprintf(stderr, "unknown mode %s: expected sample, train, likelihood or peak\n", mode.c_str());
         return 2;
     }
     std::vector<float> logits(static_cast<size_t>(batch) * model.logit_channels() * cfg.height * cfg.width);
@@ -169,11 +183,12 @@ int main(int argc, char** argv) {
         for (int y = 0; y < naive_rows; ++y) model.sample_row_naive(out.data(), nullptr, batch, y, 1, 0, 1.0f);
     });
     const double naive = naive_part.median * cfg.height / naive_rows;
-    std::printf("%s batch %d: forward %.4f s (min %.4f max %.4f); cached sampling %.3f s (min %.3f max %.3f), "
+    std::printf("%s%s batch %d: forward %.4f s (min %.4f max %.4f); cached sampling %.3f s (min %.3f max %.3f), "
                 "%.1f images/s; naive sampling %.1f s (from %d row(s)); cached/naive speed-up %.0fx; "
                 "limit ratio (cached / forward) %.2f\n",
-                model_name.c_str(), batch, forward.median, forward.min, forward.max, cached.median,
+                model_name.c_str(), on.c_str(), batch, forward.median, forward.min, forward.max, cached.median,
                 cached.min, cached.max, batch / cached.median, naive, naive_rows, naive / cached.median,
                 cached.median / forward.median);
+    std::printf("RESULT sample %s %d %.6f %.6f\n", model_name.c_str(), batch, cached.median, naive);
     return 0;
 }
