@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/host_device.h"
 #include "net/graph.h"
@@ -63,6 +64,35 @@ struct DrawSpec {
     long long seed = 0;
     long long first_index = 0;              // generator index of image 0
     float input_scale = 1.0f;               // network input of value v: v * input_scale
+};
+
+// The cached sampler's row as data, for a backend that runs a whole row in one go (a GPU: one
+// launch a row instead of one per op and position). exec::row_program builds it from the graph
+// with exec::step's rules, in the order the sampler would call the *_at ops: the once-per-row
+// steps over every position of the row first, then, for each pixel and channel, the others and
+// the draw.
+enum class RowOp { Conv, Relu, Gate, ClassBias, Add };
+
+struct RowStep {
+    RowOp op = RowOp::Conv;
+    bool once_per_row = false;             // SamplerImpl::row_node
+    CacheView in, out;                     // in unused by ClassBias
+    CacheView relu;                        // Conv: the fused ReLU's cache (relu.data == out.data: in
+                                           // place), or data null
+    const net::MaskedConv* conv = nullptr; // Conv
+    const float* weight = nullptr;         // Conv: its weight; ClassBias: the table
+    const float* bias = nullptr;           // Conv
+    bool accumulate = false;               // Conv
+    int width = 0;                         // output columns of one channel group
+};
+
+struct RowProgram {
+    long long id = 0;                      // unique to this program (a backend may keep a copy)
+    std::vector<RowStep> steps;
+    const int* labels = nullptr;           // backend memory, one per image, or null
+    float* col = nullptr;                  // gather scratch: col_stride floats per image
+    int64_t col_stride = 0;
+    CacheView logits, input;               // where the draw reads and writes
 };
 
 // One of the threads of a team (Backend::run_team): all members work on the same images, each
@@ -184,6 +214,13 @@ public:
     // out[r * out_stride + c] += in[r * in_stride + c] for c in c0..c1.
     virtual void add_at(const float* in, int64_t in_stride, float* out, int64_t out_stride, int rows, int c0,
                         int c1) = 0;
+    // The whole of row `row` for `count` images (between begin_sampled_row and end_sampled_row),
+    // as the per-op calls below would compute it, bit for bit; false: not offered here, the
+    // sampler makes the per-op calls.
+    virtual bool sample_row_at_once(const RowProgram& program, const DrawSpec& spec, int count, int row) {
+        (void)program, (void)spec, (void)count, (void)row;
+        return false;
+    }
     // Around each row the cached sampler draws (every image, after any shares): the CPU draws
     // into the caller's images directly; a GPU copies row `row` of spec.images (and of
     // spec.known) to the device before and the drawn row back after.

@@ -1,6 +1,7 @@
 #include "execute.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/check.h"
 #include "sampler_impl.h"
@@ -209,6 +210,67 @@ void step(SamplerImpl& s, const Node& n, int n0, int n1, int y, int x, int group
         case Op::CategoricalNll:
             break;  // the sampler feeds the input and draws from the logits itself
     }
+}
+
+RowProgram row_program(const SamplerImpl& s) {
+    static std::atomic<long long> next_id{1};
+    const ModelImpl& m = s.m;
+    const int C = m.cfg.channels;
+    RowProgram p;
+    p.id = next_id++;
+    p.labels = m.cfg.classes > 0 ? s.labels.i() : nullptr;
+    p.col = s.col.f();
+    p.col_stride = s.col_stride;
+    p.logits = s.caches[m.graph.logits_buffer];
+    p.input = s.caches[m.graph.input_buffer];
+    const auto& nodes = m.graph.nodes;
+    for (size_t k = 0; k < nodes.size(); ++k) {
+        const Node& n = nodes[k];
+        RowStep st;
+        st.once_per_row = s.row_node[k];
+        if (n.input >= 0) st.in = s.caches[n.input];
+        if (n.output >= 0) st.out = s.caches[n.output];
+        switch (n.op) {
+            case Op::MaskedConv:
+            case Op::Conv1x1: {
+                st.op = RowOp::Conv;
+                st.conv = &m.graph.conv_of(n);
+                st.weight = m.weight(n);
+                st.bias = m.bias(n);
+                st.accumulate = n.accumulate;
+                st.width = st.conv->out_channels / C;
+                const int relu = s.fused_relu[k];
+                if (relu >= 0) {
+                    st.relu = s.caches[nodes[relu].output];
+                    k = relu;  // stored by the convolution, as step's caller skips it
+                }
+                break;
+            }
+            case Op::Relu:
+                st.op = RowOp::Relu;
+                st.width = st.out.channels / C;
+                break;
+            case Op::Gate:
+                st.op = RowOp::Gate;
+                st.width = m.graph.gate_width(n);
+                break;
+            case Op::ClassBias:
+                st.op = RowOp::ClassBias;
+                st.weight = m.tensor(n.weight);
+                st.width = st.out.channels / C;
+                break;
+            case Op::Add:
+                st.op = RowOp::Add;
+                st.width = st.out.channels / C;
+                break;
+            case Op::EncodeInput:
+            case Op::BernoulliNll:
+            case Op::CategoricalNll:
+                continue;  // the sampler feeds the input and draws from the logits itself
+        }
+        p.steps.push_back(st);
+    }
+    return p;
 }
 
 }  // namespace exec

@@ -34,6 +34,8 @@ struct ColumnShare {
 // sampler_fused_relu); the caller then skips that node.
 void step(SamplerImpl& s, const net::Node& n, int n0, int n1, int y, int x, int group, const ColumnShare& share,
           float* col, const net::Node* relu = nullptr);
+// The sampler's row as a RowProgram (backend.h), with step's rules.
+RowProgram row_program(const SamplerImpl& s);
 // The ReLU after node k that the sampler stores with k's output (net::Graph::fused_relu, when
 // both caches have the same layout), or -1.
 int sampler_fused_relu(const SamplerImpl& s, size_t k);

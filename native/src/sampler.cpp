@@ -98,6 +98,7 @@ SamplerImpl::SamplerImpl(ModelImpl& model, int n) : m(model), count(n) {
     for (size_t k = 0; k < g.nodes.size(); ++k) fused_relu.push_back(exec::sampler_fused_relu(*this, k));
     col = Buffer::floats(*m.backend, col_floats);
     if (m.cfg.classes > 0) labels = Buffer(*m.backend, sizeof(int) * static_cast<size_t>(count));
+    program = exec::row_program(*this);
 }
 
 // The column team is off unless asked for (PIXELCNN4J_SAMPLER_TEAM=1): measured on 2 cores of an
@@ -204,6 +205,12 @@ void SamplerImpl::sample_row(unsigned char* images, const unsigned char* known, 
     const CacheView& input = caches[m.graph.input_buffer];
     m.backend->prepare();
     m.backend->begin_sampled_row(spec, count, row);
+    // A backend that runs the row at once (a GPU) does, unless a test watches each pixel.
+    if (!after_pixel && split == SamplerSplit::Auto && m.backend->sample_row_at_once(program, spec, count, row)) {
+        m.backend->end_sampled_row(spec, count, row);
+        next_row = row + 1 == c.height ? 0 : row + 1;
+        return;
+    }
     if (use_team()) {
         m.backend->run_team([&](TeamMember& member) {
             exec::ColumnShare share;

@@ -41,6 +41,7 @@ public:
     int64_t col_stride = 0;  // floats of im2col scratch per image
     Buffer col;              // (team_size, count, col_stride): each team member's own
     SamplerSplit split = SamplerSplit::Auto;  // tests force one
+    RowProgram program;      // the row as data, for a backend that runs it at once
 
     // Test hook: called after the last sub-step of each pixel with (y, x), when set.
     std::function<void(int, int)> after_pixel;

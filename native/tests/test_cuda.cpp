@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -219,12 +220,24 @@ void check_variant(const Variant& v) {
     const Bytes cached = sample_cached(gpu, count, 5, 0, nullptr, nullptr);
     const Bytes naive = sample_naive(gpu, count, 5, nullptr, nullptr);
     EXPECT(cached == naive, "%s: cached and naive sampling differ on the GPU", v.name);
+    // The per-op path (a launch per op and position) draws the same as the one-launch row.
+    setenv("PIXELCNN4J_CUDA_SAMPLER", "ops", 1);
+    const Bytes per_op = sample_cached(gpu, count, 5, 0, nullptr, nullptr);
+    const Bytes per_op_known = [&] {
+        const Bytes start = random_images(cc, count, 23);
+        Bytes known(per_op.size(), 0);
+        for (size_t i = 0; i < known.size(); i += 3) known[i] = 1;
+        return sample_cached(gpu, count, 6, 0, &start, &known);
+    }();
+    unsetenv("PIXELCNN4J_CUDA_SAMPLER");
+    EXPECT(per_op == naive, "%s: the per-op cached sampler differs from naive sampling on the GPU", v.name);
     Bytes known(cached.size(), 0);
     for (size_t i = 0; i < known.size(); i += 3) known[i] = 1;
     const Bytes start = random_images(cc, count, 23);
     const Bytes cached_known = sample_cached(gpu, count, 6, 0, &start, &known);
     const Bytes naive_known = sample_naive(gpu, count, 6, &start, &known);
     EXPECT(cached_known == naive_known, "%s: with known pixels, cached and naive sampling differ", v.name);
+    EXPECT(per_op_known == naive_known, "%s: with known pixels, the per-op cached sampler differs", v.name);
     bool kept = true;
     for (size_t i = 0; i < known.size(); ++i) kept = kept && (!known[i] || cached_known[i] == start[i]);
     EXPECT(kept, "%s: a known pixel was overwritten", v.name);

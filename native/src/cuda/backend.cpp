@@ -2,6 +2,7 @@
 // parameters, gradients, Adam moments, activation arena and the sampler's caches are all device
 // memory (Buffer); host data crosses only where backend.h says "host": the caller's images (copied
 // up by the ops that read them), the per-row losses and the sampled images (a row at a time).
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -204,6 +205,16 @@ public:
         ctx_.sync();
     }
 
+    // One launch a row (row_sampler.cu), unless PIXELCNN4J_CUDA_SAMPLER=ops asks for a launch per
+    // op and position (the baseline it is measured against, and tested equal to).
+    bool sample_row_at_once(const RowProgram& program, const DrawSpec& spec, int count, int row) override {
+        const char* path = std::getenv("PIXELCNN4J_CUDA_SAMPLER");
+        if (path != nullptr && std::string(path) == "ops") return false;
+        PCNN_ASSERT(device_images_ != nullptr);  // begin_sampled_row came first
+        row_sampler_.run(ctx_, program, spec, device_images_, device_known_, count, row);
+        return true;
+    }
+
     void masked_conv_gather_at(const net::MaskedConv& conv, const CacheView& in, int n0, int n1, int y, int x,
                                float* col, int64_t col_stride) override {
         cuda::masked_conv_gather_at(ctx_, conv, in, n0, n1, y, x, col, col_stride);
@@ -249,6 +260,7 @@ private:
     cudaStream_t stream_ = nullptr;
     cuda::Workspace partials_, images_, values_, temp_, sampled_images_, sampled_known_;
     cuda::Context ctx_;
+    cuda::RowSampler row_sampler_;
     unsigned char* device_images_ = nullptr;
     unsigned char* device_known_ = nullptr;
 };

@@ -135,5 +135,22 @@ void encode_input(const Context& ctx, const unsigned char* images, float* x, Sha
 void draw_at(const Context& ctx, const DrawSpec& spec, unsigned char* device_images, const unsigned char* device_known,
              const CacheView& logits, const CacheView& input, int n0, int n1, int y, int x, int channel);
 
+// ---- row_sampler.cu ----
+// The cached sampler's whole row in one launch (backend.h: sample_row_at_once), into the device
+// copy of the images. Keeps the program on the device between rows (by its id).
+class RowSampler {
+public:
+    void run(const Context& ctx, const RowProgram& program, const DrawSpec& spec, unsigned char* device_images,
+             const unsigned char* device_known, int count, int row);
+
+private:
+    void upload(const RowProgram& program, cudaStream_t stream);
+    Workspace memory_;
+    const void* steps_ = nullptr;
+    int n_steps_ = 0;
+    size_t taps_ = 0;
+    long long uploaded_id_ = 0;
+};
+
 }  // namespace cuda
 }  // namespace pixelcnn

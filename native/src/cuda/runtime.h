@@ -3,10 +3,13 @@
 // backend uses, so that every kernel and the backend's glue run and are tested on a machine with
 // no GPU (the development machines have none; see native/tests/test_cuda.cpp).
 //
-// Kernels follow two rules that make the emulation exact: no shared memory and no
-// __syncthreads (each thread's work is independent of the others' in a launch), and no
-// atomics (sums run in a fixed order inside one thread). The emulation runs the threads of a
-// launch one after the other; the device runs them at once; both compute the same values.
+// Kernels follow rules that make the emulation exact: no atomics (sums run in a fixed order
+// inside one thread), no shared memory, and each output is computed whole by one thread. Kernels
+// launched with PCNN_LAUNCH have independent threads; the emulation runs them one after the
+// other. A kernel whose threads meet at __syncthreads (PCNN_LAUNCH_BLOCKS: the cached sampler's
+// row kernel) loops its work over blockDim.x threads, whatever their number: the emulation runs
+// each block with one thread, for which every barrier is already met, and computes what the
+// device's blocks of many threads do.
 //
 // Errors: PCNN_CUDA_CHECK turns a failed call into an exception carrying the CUDA error's name
 // and text, the call and its file and line; PCNN_LAUNCH checks the launch. Nothing here exits.
@@ -66,7 +69,20 @@ inline unsigned blocks_for(int64_t work) {
                                           [&] { kernel(__VA_ARGS__); });                              \
         (void)(stream);                                                                               \
     } while (0)
+// PCNN_LAUNCH_BLOCKS(kernel, blocks, threads, stream, args...): an explicit grid of blocks of
+// `threads` that may meet at __syncthreads.
+#define PCNN_LAUNCH_BLOCKS(kernel, blocks, threads, stream, ...)                               \
+    do {                                                                                        \
+        (void)(threads);                                                                        \
+        ::pixelcnn::cuda::emulate::launch((blocks), 1, [&] { kernel(__VA_ARGS__); });           \
+        (void)(stream);                                                                         \
+    } while (0)
 #else
+#define PCNN_LAUNCH_BLOCKS(kernel, blocks, threads, stream, ...)           \
+    do {                                                                    \
+        kernel<<<(blocks), (threads), 0, (stream)>>>(__VA_ARGS__);          \
+        PCNN_CUDA_CHECK(cudaGetLastError());                                \
+    } while (0)
 #define PCNN_LAUNCH(kernel, work, stream, ...)                                                    \
     do {                                                                                           \
         kernel<<<::pixelcnn::cuda::blocks_for(work), ::pixelcnn::cuda::kBlock, 0, (stream)>>>(__VA_ARGS__); \

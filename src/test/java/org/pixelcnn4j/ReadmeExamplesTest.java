@@ -38,6 +38,6 @@ class ReadmeExamplesTest {
             assertEquals(source, code, "README block differs from " + file);
             checked.add(name.group(1));
         }
-        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated"), checked);
+        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated", "GpuOrCpu"), checked);
     }
 }
