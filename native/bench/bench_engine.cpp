@@ -26,9 +26,10 @@
 #include <thread>
 
 #include "cpu/gemm.h"
+#include "pixelcnn/cpu_features.h"
 #include "pixelcnn/pixelcnn.h"
 
-#if defined(__x86_64__)
+#if defined(PCNN_X86_64)
 #include <immintrin.h>
 #endif
 
@@ -50,10 +51,10 @@ static Stats repeat(int reps, const std::function<void()>& f) {
     return {t[t.size() / 2], t.front(), t.back()};
 }
 
-#if defined(__x86_64__)
+#if defined(PCNN_X86_64)
 // GFLOP/s of 12 independent FMA chains (more than the FMA latency times the FMA ports needs),
 // each starting elsewhere so that the compiler cannot merge them.
-__attribute__((target("avx512f"))) static double fma_chains(long iterations) {
+PCNN_AVX512_FN static double fma_chains(long iterations) {
     __m512 a[12];
     for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(1.0f + 0.1f * i);
     const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
@@ -71,8 +72,8 @@ __attribute__((target("avx512f"))) static double fma_chains(long iterations) {
 #endif
 
 static int peak() {
-#if defined(__x86_64__)
-    if (!__builtin_cpu_supports("avx512f")) {
+#if defined(PCNN_X86_64)
+    if (!pixelcnn::cpu_has_avx512f()) {
         std::printf("no AVX-512F on this CPU\n");
         return 0;
     }

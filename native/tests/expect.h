@@ -17,6 +17,13 @@ static int failures = 0;
         }                                                                        \
     } while (0)
 
+// worst = the larger of worst and e, a NaN sticking: an error that is NaN must fail the check it
+// feeds (std::fmax would drop it). Also what aarch64 GCC 12 compiles: its vectoriser crashes on
+// an fmax reduction over floats widened to double at -O3.
+inline void keep_worst(double& worst, double e) {
+    if (worst == worst && !(e <= worst)) worst = e;
+}
+
 // 0 when every check passed, else 1 after saying how many failed.
 inline int test_exit_code(const char* test) {
     if (failures) {

@@ -161,8 +161,8 @@ static void check_team_splits_columns() {
 static double compare(const std::vector<float>& cached_vals, const float* forward_vals, size_t n) {
     double err = 0, ref = 0;
     for (size_t i = 0; i < n; ++i) {
-        err = std::fmax(err, std::fabs(cached_vals[i] - forward_vals[i]));
-        ref = std::fmax(ref, std::fabs(forward_vals[i]));
+        keep_worst(err, std::fabs(cached_vals[i] - forward_vals[i]));
+        keep_worst(ref, std::fabs(forward_vals[i]));
     }
     return ref > 0 ? err / ref : err;
 }
@@ -195,7 +195,7 @@ static void check_layers_match_forward(const Variant& variant, int channels, int
     pixelcnn::exec::forward(m, img.data(), data_or_null(labels), count);
     double worst = 0;
     for (size_t b = 0; b < g.buffers.size(); ++b)
-        worst = std::fmax(worst, compare(seen[b], m.value(static_cast<int>(b)), seen[b].size()));
+        keep_worst(worst, compare(seen[b], m.value(static_cast<int>(b)), seen[b].size()));
     std::printf("layers %s C=%d head=%d k=%d, %s: %zu buffers, cached vs forward normalised max error %.2e\n",
                 variant.name, channels, head, kernel, s.use_team() ? "column team" : "one share", g.buffers.size(), worst);
     EXPECT(worst <= 1e-5, "cached features differ from the forward pass by %g", worst);

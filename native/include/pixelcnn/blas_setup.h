@@ -12,8 +12,14 @@
 #include <cstdlib>
 #include <string>
 
-#if defined(__linux__)
+#include "cpu_features.h"
+
+#if defined(PCNN_X86_64) && (defined(__linux__) || defined(__APPLE__))
 #include <dlfcn.h>
+#define PCNN_BLAS_SETUP_POSIX 1
+#elif defined(PCNN_X86_64) && defined(_WIN32)
+#include <windows.h>
+#define PCNN_BLAS_SETUP_WINDOWS 1
 #endif
 
 namespace pixelcnn {
@@ -21,17 +27,23 @@ namespace pixelcnn {
 /// Sets OPENBLAS_CORETYPE=SkylakeX when that helps (see above); returns what was done, e.g.
 /// "set OPENBLAS_CORETYPE=SkylakeX" or "kept: OpenBLAS already loaded".
 inline std::string prefer_avx512_blas_kernels() {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+#if defined(PCNN_BLAS_SETUP_POSIX) || defined(PCNN_BLAS_SETUP_WINDOWS)
     if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "kept: OPENBLAS_CORETYPE is set";
+#if defined(PCNN_BLAS_SETUP_POSIX)
     if (dlsym(RTLD_DEFAULT, "openblas_get_corename") != nullptr) return "kept: OpenBLAS already loaded";
-    __builtin_cpu_init();
-    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (!avx512) return "kept: no AVX-512";
+#else
+    if (GetModuleHandleA("libopenblas.dll") != nullptr) return "kept: OpenBLAS already loaded";
+#endif
+    const CpuFeatures& cpu = cpu_features();
+    if (!(cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq)) return "kept: no AVX-512";
+#if defined(PCNN_BLAS_SETUP_POSIX)
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+#else
+    _putenv_s("OPENBLAS_CORETYPE", "SkylakeX");
+#endif
     return "set OPENBLAS_CORETYPE=SkylakeX";
 #else
-    return "kept: not x86 Linux";
+    return "kept: not x86-64";
 #endif
 }
 

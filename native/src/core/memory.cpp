@@ -1,6 +1,7 @@
 #include "memory.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "check.h"
 
@@ -22,6 +23,22 @@ uint64_t physical_memory_bytes() {
     const long page_size = sysconf(_SC_PAGE_SIZE);
     if (pages <= 0 || page_size <= 0) return 0;
     return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+#endif
+}
+
+void* aligned_allocate(size_t alignment, size_t bytes) {
+#if defined(_WIN32)
+    return _aligned_malloc(bytes, alignment);
+#else
+    return std::aligned_alloc(alignment, bytes);
+#endif
+}
+
+void aligned_free(void* p) {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    std::free(p);
 #endif
 }
 

@@ -3,6 +3,7 @@
 // process for (Linux overcommits, and every buffer is zeroed, so every page gets touched).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -18,5 +19,11 @@ std::string format_bytes(double bytes);
 /// machine has" if `bytes` exceeds physical memory. The "memory:" prefix names the problem the
 /// way check_config names a field (Java maps it to IllegalArgumentException at creation).
 void require_memory(double bytes, const std::string& what);
+
+/// `bytes` (a multiple of `alignment`, a power of two) aligned to `alignment`, or null; freed
+/// with aligned_free. std::aligned_alloc where the C library has it, _aligned_malloc on Windows
+/// (whose free cannot release aligned blocks).
+void* aligned_allocate(size_t alignment, size_t bytes);
+void aligned_free(void* p);
 
 }  // namespace pixelcnn

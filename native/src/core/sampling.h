@@ -21,12 +21,24 @@ PCNN_HD inline int draw_bernoulli(float logit, float temperature, double u) {
 // The most levels a categorical head has (the configuration allows no more).
 const int kMaxLevels = 256;
 
+// The largest of v[0..n), NaNs passed over as fmax does, in v's own type: for floats that is
+// exact (the largest of floats is one of them, as in double) and compilable on aarch64 GCC 12,
+// which crashes (an internal compiler error in its vectoriser) on the reduction widened to double
+// at -O3.
+PCNN_HD inline float larger(float a, float b) { return ::fmaxf(a, b); }
+PCNN_HD inline double larger(double a, double b) { return ::fmax(a, b); }
+template <typename T>
+PCNN_HD inline T max_of(const T* v, int n) {
+    T m = v[0];
+    for (int k = 1; k < n; ++k) m = larger(m, v[k]);
+    return m;
+}
+
 // A level from softmax(logits / temperature) by inverse CDF on u. Each level's exp is computed
 // once and kept for the cumulative walk (the same values the walk recomputed before, so the
 // same draws, for half the exp calls: they were a sixth of batch-16 sampling at 256 levels).
 PCNN_HD inline int draw_categorical(const float* logits, int levels, float temperature, double u) {
-    double mx = logits[0];
-    for (int k = 1; k < levels; ++k) mx = ::fmax(mx, static_cast<double>(logits[k]));
+    const double mx = max_of(logits, levels);
     double weight[kMaxLevels];
     double total = 0.0;
     for (int k = 0; k < levels; ++k) {

@@ -9,7 +9,9 @@
 #include "gemm.h"
 #include "ops.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "pixelcnn/cpu_features.h"
+
+#if defined(PCNN_X86_64)
 #include <immintrin.h>
 #define PCNN_GATE_AVX512 1
 #endif
@@ -73,7 +75,6 @@ void gate_backward_rows(const float* in, const float* dout, float* din, int64_t 
 }
 
 #ifdef PCNN_GATE_AVX512
-#define PCNN_AVX512_FN __attribute__((target("avx512f")))
 // GCC 12 warns of the undefined upper operand its own conversion intrinsics pass (a false alarm).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

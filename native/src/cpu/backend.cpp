@@ -38,12 +38,12 @@ public:
 
     void* allocate(size_t bytes) override {
         const size_t rounded = (bytes + 63) / 64 * 64;
-        void* p = std::aligned_alloc(64, rounded);
+        void* p = aligned_allocate(64, rounded);
         if (p == nullptr) throw std::runtime_error("memory: allocating " + format_bytes(static_cast<double>(rounded)) + " failed");
         std::memset(p, 0, rounded);
         return p;
     }
-    void release(void* p) override { std::free(p); }
+    void release(void* p) override { aligned_free(p); }
     void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
     void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
     void fill(float* dst, int64_t n, float value) override {

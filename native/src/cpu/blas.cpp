@@ -2,7 +2,23 @@
 
 #include <stdexcept>
 
-#if defined(PIXELCNN_BLAS_OPENBLAS) || defined(PIXELCNN_BLAS_CBLAS)
+#if defined(PIXELCNN_BLAS_OPENBLAS)
+// The presets' OpenBLAS headers are not included: their openblas_config.h declares _Float16,
+// which GCC 12 for arm64 rejects in C++. The five functions called here are declared with the
+// ABI of that build (32-bit blasint; CBLAS's enums, passed as int, with the standard values).
+extern "C" {
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
+void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int m, int n,
+                 int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc);
+void cblas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, float alpha, const float* a,
+                 int lda, const float* x, int incx, float beta, float* y, int incy);
+void openblas_set_num_threads(int threads);
+int openblas_get_num_threads(void);
+char* openblas_get_corename(void);
+}
+#define PIXELCNN_HAVE_CBLAS 1
+#elif defined(PIXELCNN_BLAS_CBLAS)
 #include <cblas.h>
 #define PIXELCNN_HAVE_CBLAS 1
 #endif

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "../core/check.h"
+#include "pixelcnn/cpu_features.h"
 #include "blas.h"
 
 namespace pixelcnn {
 namespace cpu {
 
-#if !defined(__x86_64__)
+#if !defined(PCNN_X86_64)
 void sgemm_avx512(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int) {
     PCNN_ASSERT(!"the AVX-512 kernel exists on x86-64 only");
 }
@@ -34,12 +35,7 @@ void sgemm_avx512_im2col(const Im2col&, int64_t, int64_t, int, const float*, int
 bool gemm_available(GemmKernel kernel) {
     switch (kernel) {
         case GemmKernel::Avx512: {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-            __builtin_cpu_init();
-            return __builtin_cpu_supports("avx512f") != 0;
-#else
-            return false;
-#endif
+            return cpu_has_avx512f();
         }
         case GemmKernel::Blas: return blas_linked();
         case GemmKernel::Fallback: return true;

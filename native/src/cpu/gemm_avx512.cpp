@@ -13,7 +13,9 @@
 // else 12 x 32. Every element of C sums its K products in the same order whatever M, N, the
 // kernel or the split across threads, so results do not depend on batch size (cached sampling
 // relies on it).
-#if defined(__x86_64__)
+#include "pixelcnn/cpu_features.h"
+
+#if defined(PCNN_X86_64)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -31,7 +33,7 @@ const int kMr = 12;    // rows of the register tile
 const int kNr = 32;    // columns of the register tile (two zmm)
 const int kKc = 256;   // K block (128 when A is transposed: a 128 x 64 block of B' fits L1)
 
-#define PCNN_AVX512 __attribute__((target("avx512f")))
+#define PCNN_AVX512 PCNN_AVX512_FN
 
 // Packs a K block of A^T for all M rows at once, tile by tile: tile t (rows t * tile_rows ..)
 // goes to ap + t * packed_tile_floats(tile_rows, kc) as ap[k * tile_rows + r], rows past M
@@ -441,4 +443,4 @@ PCNN_AVX512 void sgemm_avx512(bool trans_a, bool trans_b, int M, int N, int K, c
 }  // namespace cpu
 }  // namespace pixelcnn
 
-#endif  // __x86_64__
+#endif  // PCNN_X86_64

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__x86_64__)
+#include "pixelcnn/cpu_features.h"
+
+#if defined(PCNN_X86_64)
 #include <immintrin.h>
 #endif
 
@@ -42,8 +44,8 @@ float softmax_nll_scalar(const float* l, int levels, int t, float* d, float grad
     return mx + std::log(sum) - l[t];
 }
 
-#if defined(__x86_64__)
-#define PCNN_AVX512 __attribute__((target("avx512f")))
+#if defined(PCNN_X86_64)
+#define PCNN_AVX512 PCNN_AVX512_FN
 
 // exp(x) for x <= 0 to about 2 ulp: 2^n * p(r), n = round(x / ln 2), r = x - n ln 2 in
 // [-ln2/2, ln2/2], p the degree-6 Taylor polynomial; vscalefps applies 2^n and underflows to 0.
@@ -113,7 +115,7 @@ PCNN_AVX512 float softmax_nll_avx512(const float* l, int levels, int t, float* d
 #endif
 
 SoftmaxNll softmax_nll_kernel() {
-#if defined(__x86_64__)
+#if defined(PCNN_X86_64)
     if (gemm_available(GemmKernel::Avx512) && active_gemm() == GemmKernel::Avx512) return softmax_nll_avx512;
 #endif
     return softmax_nll_scalar;

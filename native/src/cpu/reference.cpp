@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "../core/sampling.h"
+
 namespace pixelcnn {
 namespace ref {
 
@@ -165,8 +167,7 @@ void categorical_nll(const T* logits, const unsigned char* images, Shape s, int 
                 for (int c = 0; c < channels; ++c) {
                     const int64_t base = nhwc(s, out, n, y, x, 0) + static_cast<int64_t>(c) * levels;
                     const int t = images[(static_cast<int64_t>(n) * channels + c) * plane + y * s.width + x];
-                    double mx = logits[base];
-                    for (int k = 1; k < levels; ++k) mx = std::fmax(mx, static_cast<double>(logits[base + k]));
+                    const double mx = max_of(logits + base, levels);
                     double sum = 0;
                     for (int k = 0; k < levels; ++k) sum += std::exp(logits[base + k] - mx);
                     const double lse = mx + std::log(sum);

@@ -18,10 +18,13 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
  * {@code libjnipixelcnn} against {@code libpixelcnn} from the CMake install.
  *
  * <p>Inheriting {@code openblas_nolapack} (not {@code openblas}) makes {@code Loader} load
- * OpenBLAS before the engine and keeps the parser away from LAPACK's huge headers.
+ * OpenBLAS before the engine and keeps the parser away from LAPACK's huge headers. The generated
+ * JNI code excludes OpenBLAS's headers, which the inheritance would otherwise include: the bindings
+ * need none of them, and {@code openblas_config.h} declares {@code _Float16}, which GCC 12 for
+ * arm64 rejects in C++.
  *
- * <p>The include and link paths below are relative to the project root, where Maven runs;
- * the pom passes the same folders as absolute paths too.
+ * <p>The include path below is relative to the project root, where Maven runs; the pom passes
+ * the CMake install's folders of the platform being built (a cross build has its own).
  */
 @Properties(
         inherit = openblas_nolapack.class,
@@ -30,9 +33,9 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
         value = @Platform(
                 compiler = "cpp17",
                 include = "pixelcnn/pixelcnn.h",
+                exclude = {"openblas_config.h", "cblas.h"},
                 link = "pixelcnn",
-                includepath = {"native/include", "target/native-install/include"},
-                linkpath = "target/native-install/lib"))
+                includepath = "native/include"))
 public class pixelcnn implements InfoMapper {
 
     @Override
