@@ -18,6 +18,9 @@
 #include <dlfcn.h>
 #define PCNN_BLAS_SETUP_POSIX 1
 #elif defined(PCNN_X86_64) && defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX  // windows.h must not define min and max macros in a header others include
+#endif
 #include <windows.h>
 #define PCNN_BLAS_SETUP_WINDOWS 1
 #endif
