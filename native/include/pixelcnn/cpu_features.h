@@ -60,8 +60,14 @@ inline CpuFeatures detect_cpu_features() {
     cpuid(1, 0, r);
     const bool osxsave = (r[2] >> 27) & 1u;
     // AVX-512 registers are usable only if the OS saves them: XMM, YMM, the mask registers and
-    // both halves of the ZMM state (XCR0 bits 1, 2, 5, 6 and 7).
-    if (!osxsave || (xcr0() & 0xE6u) != 0xE6u) return f;
+    // both halves of the ZMM state (XCR0 bits 1, 2, 5, 6 and 7). macOS turns the AVX-512 state
+    // on only when a thread first uses it, so XCR0 says no there until then: XMM and YMM suffice.
+#if defined(__APPLE__)
+    const unsigned long long os_state = 0x06u;
+#else
+    const unsigned long long os_state = 0xE6u;
+#endif
+    if (!osxsave || (xcr0() & os_state) != os_state) return f;
     cpuid(7, 0, r);
     f.avx512f = (r[1] >> 16) & 1u;
     f.avx512dq = (r[1] >> 17) & 1u;

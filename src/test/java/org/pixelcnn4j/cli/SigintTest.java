@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.pixelcnn4j.PixelCnn;
 
@@ -22,6 +24,7 @@ import org.pixelcnn4j.PixelCnn;
  * and exits with 130; resuming continues from the saved step, with the losses of an
  * uninterrupted run.
  */
+@DisabledOnOs(value = OS.WINDOWS, disabledReason = "sends SIGINT with kill, which Windows has neither of")
 class SigintTest {
     @TempDir
     Path dir;

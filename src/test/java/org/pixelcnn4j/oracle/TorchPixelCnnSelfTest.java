@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /**
  * Checks {@link TorchPixelCnn} on its own (no engine involved): masks by hand, causality by
@@ -627,6 +629,7 @@ class TorchPixelCnnSelfTest {
      * temporaries, but grows by dozens per call when they are left to the garbage collector.
      */
     @Test
+    @EnabledOnOs(value = OS.LINUX, disabledReason = "reads the resident set from /proc/self/status")
     void repeatedCallsDoNotGrowNativeMemory() throws IOException {
         TorchConfig cfg = TorchConfig.categorical(3, 8, 8, 8, 12, 6, 12, 2, 5, 3);
         int n = 32;
