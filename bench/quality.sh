@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f target/test.classpath ] || [ ! -f target/test-classes/org/pixelcnn4j/bench/Quality.class ]; then
     mvn -B -q -DskipTests install
-    mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
+    mvn -B -q -f pom-core.xml dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
 fi
 exec java --enable-native-access=ALL-UNNAMED \
     -cp "target/test-classes:target/classes:target/native:$(cat target/test.classpath)" \

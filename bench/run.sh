@@ -53,12 +53,12 @@ stamp=target/bench.stamp
 needs_build() {
     [ -f target/test.classpath ] && [ -f target/test-classes/org/pixelcnn4j/bench/Benchmark.class ] \
         && [ -d target/classes ] && [ -d target/native ] && [ -f "$stamp" ] || return 0
-    [ -n "$(find src native pom.xml -newer "$stamp" -type f -print -quit 2>/dev/null)" ]
+    [ -n "$(find src native pom-core.xml -newer "$stamp" -type f -print -quit 2>/dev/null)" ]
 }
 if [ "$build" = 1 ] && needs_build; then
     echo "bench/run.sh: building (mvn -B -q -DskipTests install)"
     mvn -B -q -DskipTests install
-    mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
+    mvn -B -q -f pom-core.xml dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
     touch "$stamp"
 fi
 

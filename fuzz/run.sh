@@ -49,8 +49,8 @@ java_classpath() {
                 -DoutputDirectory="$work" -Dmdep.stripVersion=false >&2
         fi
     done
-    if [ ! -f "$work/classpath.txt" ] || [ pom.xml -nt "$work/classpath.txt" ]; then
-        mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >&2
+    if [ ! -f "$work/classpath.txt" ] || [ pom-core.xml -nt "$work/classpath.txt" ]; then
+        mvn -B -q -f pom-core.xml dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/classpath.txt" >&2
     fi
     echo "$work/jazzer-$JAZZER_VERSION.jar:$work/jazzer-api-$JAZZER_VERSION.jar:target/test-classes:target/classes:target/native:$(cat "$work/classpath.txt")"
 }

@@ -307,6 +307,26 @@ void Model::read_mask(int index, float* out) const {
     impl_->unpack(t, packed.data(), out);
 }
 
+long long Model::packed_size() const { return impl_->graph.param_floats; }
+
+void Model::read_packed(int kind, float* out) const {
+    PCNN_REQUIRE(out != nullptr, "read_packed: output buffer is null");
+    const Buffer& blob = impl_->blob(kind);
+    impl_->backend->download(out, blob.f(), static_cast<size_t>(impl_->graph.param_floats) * sizeof(float));
+}
+
+void Model::write_packed(int kind, const float* in) {
+    PCNN_REQUIRE(in != nullptr, "write_packed: input buffer is null");
+    Buffer& blob = impl_->blob(kind);
+    const int64_t n = impl_->graph.param_floats;
+    for (int64_t i = 0; i < n; ++i) {
+        PCNN_REQUIRE(std::isfinite(in[i]), "write_packed: value " << in[i] << " at index " << i << " is not finite");
+        PCNN_REQUIRE(kind != TENSOR_ADAM_V || in[i] >= 0.0f,
+                     "write_packed: Adam second moment " << in[i] << " at index " << i << " is negative");
+    }
+    impl_->backend->upload(blob.f(), in, static_cast<size_t>(n) * sizeof(float));
+}
+
 long long Model::adam_step_count() const { return impl_->adam_steps; }
 
 void Model::set_adam_step_count(long long steps) {
@@ -326,6 +346,28 @@ float Model::forward_backward(const unsigned char* images, const int* labels, in
     const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * count)));
     exec::backward(m, count);
     return static_cast<float>(total / count);
+}
+
+double Model::forward_backward_share(const unsigned char* images, const int* labels, int count, int global_count) {
+    ModelImpl& m = *impl_;
+    PCNN_REQUIRE(count >= 0, "forward_backward_share: expected count >= 0, got " << count);
+    PCNN_REQUIRE(global_count >= 1 && global_count >= count,
+                 "forward_backward_share: expected global_count >= max(1, count) = " << std::max(1, count)
+                                                                                  << ", got " << global_count);
+    if (count == 0) {
+        // A worker whose share of this batch is empty adds nothing.
+        std::vector<float> zeros(static_cast<size_t>(m.graph.param_floats), 0.0f);
+        m.backend->upload(m.grads.f(), zeros.data(), zeros.size() * sizeof(float));
+        return 0.0;
+    }
+    m.check_images(images, count, "forward_backward_share");
+    m.check_labels(labels, count, "forward_backward_share");
+    m.ensure_capacity(count);
+    const double dims = static_cast<double>(m.cfg.channels) * m.cfg.height * m.cfg.width;
+    exec::forward(m, images, labels, count);
+    const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * global_count)));
+    exec::backward(m, count);
+    return total;
 }
 
 // A setting the update uses as a float: positive and finite in float, not only in double (1e300

@@ -527,6 +527,56 @@ static void check_memory_bounds() {
     expect_throws([&] { pixelcnn::CachedSampler s(w, 1000000); }, "memory: a sampler for 1000000 images needs");
 }
 
+// Data-parallel training: the gradients of shares of a batch (forward_backward_share, one share
+// empty) summed equal forward_backward's over the whole batch, and the shares' NLL sums add up
+// to its loss; the packed vectors round-trip exactly and refuse non-finite values.
+static void check_shares(const Config& c) {
+    const int count = 7;
+    auto img = random_images(c, count, 21);
+    auto labels = labels_for(c, count);
+    Model whole(c), worker(c);
+    const double mean_nll = whole.forward_backward(img.data(), data_or_null(labels), count);
+    const long long n = whole.packed_size();
+    std::vector<float> expected(static_cast<size_t>(n)), share(static_cast<size_t>(n));
+    whole.read_packed(pixelcnn::TENSOR_GRAD, expected.data());
+    std::vector<double> sum(static_cast<size_t>(n), 0.0);
+    double nll_sum = 0;
+    const int bounds[] = {0, 3, 3, count};  // shares of 3, 0 and 4 images
+    const size_t image_size = static_cast<size_t>(c.channels) * c.height * c.width;
+    for (int s = 0; s < 3; ++s) {
+        const int first = bounds[s], size = bounds[s + 1] - bounds[s];
+        nll_sum += worker.forward_backward_share(img.data() + first * image_size,
+                                                 labels.empty() ? nullptr : labels.data() + first, size, count);
+        worker.read_packed(pixelcnn::TENSOR_GRAD, share.data());
+        for (long long i = 0; i < n; ++i) sum[i] += share[i];
+    }
+    double worst = 0, scale = 0;
+    for (long long i = 0; i < n; ++i) scale = std::max(scale, std::fabs(double(expected[i])));
+    for (long long i = 0; i < n; ++i) keep_worst(worst, std::fabs(sum[i] - expected[i]) / scale);
+    EXPECT(worst < 1e-5, "shares' gradients summed differ from the batch's by %g of the largest", worst);
+    EXPECT(std::fabs(nll_sum / count - mean_nll) < 1e-4 * std::fabs(mean_nll),
+           "shares' NLL %.9g vs batch %.9g", nll_sum / count, mean_nll);
+
+    // Packed weights written into another model give it the same outputs, bit for bit.
+    Model copy(c);
+    std::vector<float> weights(static_cast<size_t>(n));
+    whole.read_packed(pixelcnn::TENSOR_PARAM, weights.data());
+    for (float& w : weights) w *= 1.5f;
+    whole.write_packed(pixelcnn::TENSOR_PARAM, weights.data());
+    copy.write_packed(pixelcnn::TENSOR_PARAM, weights.data());
+    std::vector<double> a(count), b(count);
+    whole.log_likelihood(img.data(), data_or_null(labels), count, a.data());
+    copy.log_likelihood(img.data(), data_or_null(labels), count, b.data());
+    EXPECT(a == b, "%s", "a model given packed weights scores differently");
+    std::vector<float> bad = weights;
+    bad[n / 2] = NAN;
+    expect_throws([&] { copy.write_packed(pixelcnn::TENSOR_PARAM, bad.data()); }, "is not finite");
+    copy.log_likelihood(img.data(), data_or_null(labels), count, b.data());
+    EXPECT(a == b, "%s", "a refused write_packed changed the model");
+    expect_throws([&] { copy.forward_backward_share(img.data(), data_or_null(labels), 3, 2); },
+                  "expected global_count >= max(1, count)");
+}
+
 int main() {
     check_graph();
     check_gated_graph();
@@ -546,6 +596,8 @@ int main() {
             }
         }
     }
+    check_shares(tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 2));
+    check_shares(tiny(3, pixelcnn::HEAD_CATEGORICAL, 5, 3, 1, pixelcnn::ARCH_GATED, 3));
     check_blind_spot();
     check_labels();
     check_determinism_and_threads();

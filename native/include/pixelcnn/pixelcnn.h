@@ -112,6 +112,16 @@ public:
     /// The {0,1} mask of tensor i in the same layout (all ones for biases).
     void read_mask(int index, float* out) const;
 
+    /// All tensors of one TensorKind as one flat vector in the engine's own packed layout (live
+    /// taps only, the tensors in order): packed_size() floats. What a worker and a coordinator
+    /// exchange every step of data-parallel training (weights out, gradients back): cheaper than
+    /// read_tensor per tensor, and exact, with no layout conversion.
+    long long packed_size() const;
+    void read_packed(int kind, float* out) const;
+    /// Sets every tensor of one kind from packed_size() floats; throws, changing nothing, if a
+    /// value is not finite (or, for the second moment, negative).
+    void write_packed(int kind, const float* in);
+
     long long adam_step_count() const;
     void set_adam_step_count(long long steps);
 
@@ -124,6 +134,13 @@ public:
     /// [0, classes) per image. Every call below that takes images has this form too; a
     /// conditional model needs labels, an unconditional one refuses them (null is none).
     float forward_backward(const unsigned char* images, const int* labels, int count);
+    /// One share of a global batch, for data-parallel training: forward and backward over
+    /// `count` images that are part of a batch of `global_count` images split among workers.
+    /// Fills the gradients with this share's part of the batch's gradient (that of the sum of
+    /// the share's NLLs divided by C*H*W*global_count), so that the shares' gradients summed
+    /// equal forward_backward over the whole batch, within float rounding. Returns the sum of
+    /// the share's per-image NLLs in nats. count may be 0 (the gradients become zeros).
+    double forward_backward_share(const unsigned char* images, const int* labels, int count, int global_count);
     /// One Adam update from the current gradients.
     void adam_step(const AdamConfig& adam);
     /// forward_backward then adam_step; returns the batch's mean NLL per image in nats

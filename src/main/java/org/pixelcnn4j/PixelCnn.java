@@ -232,6 +232,159 @@ public final class PixelCnn implements AutoCloseable {
         }
     }
 
+    // ---- data-parallel training: the pieces a distributed trainer (pixelcnn4j-spark) combines ----
+
+    /**
+     * Length of the flat vectors of weights and of gradients that data-parallel training
+     * exchanges ({@link #packedWeights}, {@link #shareGradient}, {@link #applyGradient}): the
+     * engine's own layout, the live taps of every tensor in order (smaller than
+     * {@link #parameterCount()}, which counts masked taps too).
+     *
+     * @return floats per vector
+     */
+    public int packedSize() {
+        boolean entered = enterForRead();
+        try {
+            return Math.toIntExact(model.packed_size());
+        } finally {
+            if (entered) {
+                leave();
+            }
+        }
+    }
+
+    /** @return a copy of the weights as one flat vector of {@link #packedSize()} floats */
+    public float[] packedWeights() {
+        boolean entered = enterForRead();
+        try {
+            float[] out = new float[Math.toIntExact(model.packed_size())];
+            model.read_packed(pixelcnn.TENSOR_PARAM, out);
+            return out;
+        } finally {
+            if (entered) {
+                leave();
+            }
+        }
+    }
+
+    /**
+     * Sets every weight from a flat vector, as {@link #packedWeights()} of a model of the same
+     * configuration gives it: how a worker takes the coordinator's weights each step.
+     *
+     * @param weights {@link #packedSize()} finite floats
+     * @throws IllegalArgumentException if the length is wrong or a value is not finite (the model
+     *     is then unchanged)
+     */
+    public void setPackedWeights(float[] weights) {
+        checkPacked(weights, "weights");
+        checkFinite(weights, "weights");
+        enter();
+        try {
+            EngineCalls.run(() -> {
+                model.write_packed(pixelcnn.TENSOR_PARAM, weights);
+                return null;
+            });
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * The gradient of one share of a global batch: forward and backward over {@code share}, the
+     * part of a batch of {@code globalBatchSize} images one worker holds. The gradient written
+     * into {@code gradient} is that of the share's summed NLL divided by
+     * {@code dimensions * globalBatchSize}, so that the shares' gradients summed are the
+     * gradient {@link #train} uses for the whole batch (within float rounding: only the order of
+     * the additions differs). The model's weights and Adam state are not changed.
+     *
+     * @param share this worker's images of the batch (labelled for a conditional model); may
+     *     be empty (null), which gives a zero gradient
+     * @param globalBatchSize images in the whole batch, at least the share's count
+     * @param gradient receives {@link #packedSize()} floats
+     * @return the sum of the share's per-image NLLs, nats
+     * @throws IllegalArgumentException if the images do not fit the model, the counts disagree
+     *     or the gradient array has the wrong length
+     */
+    public double shareGradient(Images share, int globalBatchSize, float[] gradient) {
+        int count = share == null ? 0 : share.count();
+        if (share != null && count > 0) {
+            checkImages(share, "share");
+        }
+        checkPacked(gradient, "gradient");
+        if (globalBatchSize < Math.max(1, count)) {
+            throw new IllegalArgumentException("globalBatchSize: expected at least the share's " + Math.max(1, count)
+                    + " image(s), got " + globalBatchSize);
+        }
+        enter();
+        try {
+            return EngineCalls.run(() -> {
+                double nll = count == 0
+                        ? model.forward_backward_share((byte[]) null, (int[]) null, 0, globalBatchSize)
+                        : model.forward_backward_share(share.data(), share.labelData(), count, globalBatchSize);
+                model.read_packed(pixelcnn.TENSOR_GRAD, gradient);
+                return nll;
+            });
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * One Adam step from a gradient computed elsewhere (the sum of the workers'
+     * {@link #shareGradient}s), with the Adam settings of {@code training}: after it the model
+     * is where {@link #train} would have taken it with that gradient, its step count one higher.
+     *
+     * @param gradient {@link #packedSize()} finite floats
+     * @param training the learning rate, betas, eps and clipping to apply (steps and batch size
+     *     are not used)
+     * @return the model's step count after the update
+     * @throws IllegalArgumentException if the gradient has the wrong length or a value that is
+     *     not finite
+     * @throws PixelCnnException if the update would make a weight non-finite (the model is then
+     *     unchanged)
+     */
+    public long applyGradient(float[] gradient, TrainingConfig training) {
+        checkPacked(gradient, "gradient");
+        checkFinite(gradient, "gradient");
+        if (training == null) {
+            throw new NullPointerException("training must not be null");
+        }
+        enter();
+        try (AdamConfig adam = new AdamConfig()
+                .learning_rate(training.learningRate())
+                .beta1(training.beta1())
+                .beta2(training.beta2())
+                .eps(training.eps())
+                .clip_norm(training.clipNorm())) {
+            return EngineCalls.run(() -> {
+                model.write_packed(pixelcnn.TENSOR_GRAD, gradient);
+                model.adam_step(adam);
+                return model.adam_step_count();
+            });
+        } finally {
+            leave();
+        }
+    }
+
+    private void checkPacked(float[] vector, String what) {
+        if (vector == null) {
+            throw new NullPointerException(what + " must not be null");
+        }
+        int expected = packedSize();
+        if (vector.length != expected) {
+            throw new IllegalArgumentException(what + ": expected " + expected
+                    + " floats (packedSize() of this model), got " + vector.length);
+        }
+    }
+
+    private static void checkFinite(float[] vector, String what) {
+        for (int i = 0; i < vector.length; i++) {
+            if (!Float.isFinite(vector[i])) {
+                throw new IllegalArgumentException(what + ": value " + vector[i] + " at index " + i + " is not finite");
+            }
+        }
+    }
+
     /**
      * Per-image negative log-likelihood of {@code images} under the model.
      *

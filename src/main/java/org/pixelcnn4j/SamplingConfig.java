@@ -23,8 +23,10 @@ public final class SamplingConfig {
     private final boolean cached;
     private final SamplingListener listener;
     private final Cancellation cancellation;
+    private final long firstIndex;
 
     private SamplingConfig(Builder b) {
+        firstIndex = b.firstIndex;
         seed = b.seed;
         temperature = b.temperature;
         batchSize = b.batchSize;
@@ -49,6 +51,14 @@ public final class SamplingConfig {
     /** @return the random seed */
     public long seed() {
         return seed;
+    }
+
+    /**
+     * @return the global index of the first image a call draws: image {@code i} of the call is
+     *     image {@code firstIndex + i} of the seed's sequence (0 unless set)
+     */
+    public long firstIndex() {
+        return firstIndex;
     }
 
     /** @return the temperature dividing the logits: below 1 sharpens, above 1 flattens */
@@ -84,6 +94,7 @@ public final class SamplingConfig {
         private boolean cached = true;
         private SamplingListener listener;
         private Cancellation cancellation;
+        private long firstIndex;
 
         private Builder() {
         }
@@ -94,6 +105,20 @@ public final class SamplingConfig {
          */
         public Builder optSeed(long seed) {
             this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Draws a slice of a larger sequence: image {@code i} of the call is the image that a
+         * call drawing {@code firstIndex + i + 1} images from index 0 would give at index
+         * {@code firstIndex + i}. How distributed sampling (pixelcnn4j-spark) splits N images
+         * over partitions and still gives the images one machine draws.
+         *
+         * @param firstIndex 0 or more
+         * @return this builder
+         */
+        public Builder optFirstIndex(long firstIndex) {
+            this.firstIndex = firstIndex;
             return this;
         }
 
@@ -167,6 +192,9 @@ public final class SamplingConfig {
             }
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("batchSize: expected a positive count, got " + batchSize);
+            }
+            if (firstIndex < 0) {
+                throw new IllegalArgumentException("firstIndex: expected 0 or more, got " + firstIndex);
             }
             return new SamplingConfig(this);
         }

@@ -55,7 +55,7 @@ final class SamplingRun {
                 for (int row = 0; row < config.height(); row++) {
                     throwIfCancelled(row);
                     int r = row;
-                    long firstIndex = first;
+                    long firstIndex = sampling.firstIndex() + first;
                     CachedSampler s = sampler;
                     EngineCalls.run(() -> {
                         if (sampling.cached()) {
