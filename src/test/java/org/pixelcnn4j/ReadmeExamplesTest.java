@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
 class ReadmeExamplesTest {
 
     private static final Path EXAMPLES = Path.of("examples/src/main/java/org/pixelcnn4j/examples");
+    /** The Spark example project's, a Maven project of its own (Spark on its class path). */
+    private static final Path SPARK_EXAMPLES = Path.of("examples/spark/src/main/java/org/pixelcnn4j/examples/spark");
 
     @Test
     void readmeJavaBlocksAreTheCompiledExamples() throws IOException {
@@ -32,12 +34,16 @@ class ReadmeExamplesTest {
             Matcher name = Pattern.compile("public class (\\w+)").matcher(code);
             assertTrue(name.find(), "a README Java block is not a whole program:\n" + code);
             Path file = EXAMPLES.resolve(name.group(1) + ".java");
-            assertTrue(Files.exists(file), "README block " + name.group(1) + " has no " + file);
+            if (!Files.exists(file)) {
+                file = SPARK_EXAMPLES.resolve(name.group(1) + ".java");
+            }
+            assertTrue(Files.exists(file), "README block " + name.group(1) + " has no file in " + EXAMPLES + " or "
+                    + SPARK_EXAMPLES);
             String source = Files.readString(file, StandardCharsets.UTF_8)
-                    .replaceFirst("^package org\\.pixelcnn4j\\.examples;\\n\\n", "");
+                    .replaceFirst("^package org\\.pixelcnn4j\\.examples(\\.spark)?;\\n\\n", "");
             assertEquals(source, code, "README block differs from " + file);
             checked.add(name.group(1));
         }
-        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated", "GpuOrCpu"), checked);
+        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated", "GpuOrCpu", "ScaleOut"), checked);
     }
 }

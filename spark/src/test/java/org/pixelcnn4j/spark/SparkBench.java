@@ -1,5 +1,6 @@
 package org.pixelcnn4j.spark;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,13 +37,16 @@ public final class SparkBench {
         boolean quick = Arrays.asList(args).contains("--quick");
         int cores = Runtime.getRuntime().availableProcessors();
         int images = quick ? 10_000 : 60_000;
-        int reps = quick ? 1 : 3;
+        // Rounds of the scoring comparison (each scores every image once per configuration) and
+        // steps per training figure.
+        int reps = quick ? 1 : 2;
         int steps = quick ? 4 : 10;
         Path out = Path.of(args.length > 0 && !args[args.length - 1].startsWith("--") ? args[args.length - 1]
                 : "bench/results/spark.md");
         StringBuilder report = new StringBuilder();
         report.append(String.format(ROOT, "# pixelcnn4j-spark figures%n%n%d cores, %s; Spark %s standalone on loopback"
-                + " (master, workers and executors in JVMs of their own); medians of %d repetition(s).%n%n",
+                + " (master, workers and executors in JVMs of their own); scoring: median of %d round(s), each"
+                + " configuration once per round.%n%n",
                 cores, System.getProperty("os.arch"), org.apache.spark.package$.MODULE$.SPARK_VERSION(), reps));
 
         Images raw = FashionMnist.train(images);
@@ -56,50 +60,37 @@ public final class SparkBench {
             Path checkpoint = work.resolve("fm-binary.safetensors");
             model.save(checkpoint);
 
-            // ---- scoring
-            double[] single = new double[reps];
+            // ---- scoring: one JVM, then each Spark shape, in rounds (the median over rounds)
+            int[][] shapes = {{1, cores}, {cores, 1}};
+            double[][] times = new double[2 + shapes.length][reps];
             for (int r = 0; r < reps; r++) {
                 long t0 = System.nanoTime();
                 model.logLikelihood(binary);
-                single[r] = (System.nanoTime() - t0) / 1e9;
-            }
-            double[] decodeAndScore = new double[reps];
-            for (int r = 0; r < reps; r++) {
-                long t0 = System.nanoTime();
-                Images decoded = decodeAll(rows, fm);
-                model.logLikelihood(ImageFormat.forModel(fm, 127).convert(decoded));
-                decodeAndScore[r] = (System.nanoTime() - t0) / 1e9;
+                times[0][r] = (System.nanoTime() - t0) / 1e9;
+                t0 = System.nanoTime();
+                decodeAll(rows, fm);
+                times[1][r] = (System.nanoTime() - t0) / 1e9;
+                for (int s = 0; s < shapes.length; s++) {
+                    times[2 + s][r] = sparkScoringSeconds(cluster, shapes[s], rows, checkpoint);
+                }
             }
             report.append(String.format(ROOT, "## Scoring %,d Fashion-MNIST images (fm-binary, %,d parameters)%n%n",
                     images, model.parameterCount()));
             report.append("| where | seconds | images/s | vs one JVM |\n|---|---|---|---|\n");
-            double base = median(single);
+            double base = median(times[0]);
             report.append(row("one JVM, PixelCnn.logLikelihood, " + cores + " threads (decoded images)", base, images,
                     base));
-            report.append(row("one JVM, PNG decode + logLikelihood", median(decodeAndScore), images, base));
-            for (int[] shape : new int[][] {{1, cores}, {cores, 1}}) {
-                try (SparkSession spark = cluster.session(shape[0], shape[1], "2g").getOrCreate()) {
-                    Dataset<Row> frame = spark.createDataFrame(rows, SparkTesting.schema()).select("path", "content")
-                            .repartition(4 * shape[0] * shape[1]).cache();
-                    frame.count();
-                    double[] t = new double[reps];
-                    try (PixelCnnScorer scorer = PixelCnnScorer.builder(spark).setCheckpoint(checkpoint).build()) {
-                        scorer.transform(frame.limit(64)).agg(functions.sum(PixelCnnScorer.NLL)).collectAsList();
-                        for (int r = 0; r < reps; r++) {
-                            long t0 = System.nanoTime();
-                            scorer.transform(frame).agg(functions.sum(PixelCnnScorer.NLL)).collectAsList();
-                            t[r] = (System.nanoTime() - t0) / 1e9;
-                        }
-                    }
-                    report.append(row(String.format(ROOT, "Spark, %d executor(s) x %d core(s) (PNG decode + score)",
-                            shape[0], shape[1]), median(t), images, base));
-                }
+            report.append(String.format(ROOT, "| (one JVM, decoding the %,d PNGs alone, 1 thread) | %.2f | %,.0f | |%n",
+                    images, median(times[1]), images / median(times[1])));
+            for (int s = 0; s < shapes.length; s++) {
+                report.append(row(String.format(ROOT, "Spark, %d executor(s) x %d core(s), PNG bytes decoded and scored",
+                        shapes[s][0], shapes[s][1]), median(times[2 + s]), images, base));
             }
 
             // ---- training: per-step cost
             report.append(String.format(ROOT, "%n## Data-parallel training step against local training (%d steps after"
                     + " 2 warm-up, median)%n%n", steps));
-            report.append("| model | batch | floats moved per step | local ms/step | Spark ms/step, 1 x " + cores
+            report.append("| model | batch | moved per step: weights to E executors, P gradients back | local ms/step | Spark ms/step, 1 x " + cores
                     + " cores | overhead | Spark ms/step, " + cores + " x 1 core | overhead |\n");
             report.append("|---|---|---|---|---|---|---|---|\n");
             List<int[]> configs = new ArrayList<>();
@@ -120,7 +111,6 @@ public final class SparkBench {
                 try (PixelCnn probe = PixelCnn.create(config)) {
                     packed = probe.packedSize();
                 }
-                int[][] shapes = {{1, cores}, {cores, 1}};
                 for (int s = 0; s < 2; s++) {
                     try (SparkSession session = cluster.session(shapes[s][0], shapes[s][1], "2g").getOrCreate();
                             TrainingData distributed = TrainingData.of(session, data, shapes[s][0])) {
@@ -131,7 +121,7 @@ public final class SparkBench {
                 String moved = String.format(ROOT, "%,d x (E + P) = %s", packed,
                         human(packed * 4.0 * (1 + 1)) + " (1 x " + cores + "), " + human(packed * 4.0 * (cores + cores))
                                 + " (" + cores + " x 1)");
-                report.append(String.format(ROOT, "| hidden %d (%,d params) | %d | %s | %.1f | %.1f | %+.1f ms | %.1f | %+.1f ms |%n",
+                report.append(String.format(ROOT, "| hidden %d (%,d live weights) | %d | %s | %.1f | %.1f | %+.1f ms | %.1f | %+.1f ms |%n",
                         c[0], packed, batch, moved, local * 1e3, spark[0] * 1e3, (spark[0] - local) * 1e3,
                         spark[1] * 1e3, (spark[1] - local) * 1e3));
             }
@@ -140,6 +130,24 @@ public final class SparkBench {
         Files.writeString(out, report.toString());
         System.out.print(report);
         System.out.println("written to " + out);
+    }
+
+    /** One scoring run of the whole frame on a new session of {@code shape} executors x cores. */
+    private static double sparkScoringSeconds(StandaloneCluster cluster, int[] shape, List<Row> rows, Path checkpoint)
+            throws IOException {
+        try (SparkSession spark = cluster.session(shape[0], shape[1], "2g").getOrCreate()) {
+            Dataset<Row> frame = spark.createDataFrame(rows, SparkTesting.schema()).select("path", "content")
+                    .repartition(4 * shape[0] * shape[1]).cache();
+            frame.count();
+            try (PixelCnnScorer scorer = PixelCnnScorer.builder(spark).setCheckpoint(checkpoint).build()) {
+                // Warm-up: every executor opens its model and loads the engine.
+                scorer.transform(frame.limit(256).repartition(shape[0] * shape[1]))
+                        .agg(functions.sum(PixelCnnScorer.NLL)).collectAsList();
+                long t0 = System.nanoTime();
+                scorer.transform(frame).agg(functions.sum(PixelCnnScorer.NLL)).collectAsList();
+                return (System.nanoTime() - t0) / 1e9;
+            }
+        }
     }
 
     private static Images decodeAll(List<Row> rows, PixelCnnConfig config) {

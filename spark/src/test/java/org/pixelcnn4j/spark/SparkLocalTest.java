@@ -2,7 +2,6 @@ package org.pixelcnn4j.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -240,7 +239,6 @@ class SparkLocalTest {
                 PixelCnn b = PixelCnn.create(config)) {
             assertEquals(96, fromFrame.count());
             DataParallelTrainer trainer = DataParallelTrainer.builder(spark).build();
-            assertNull(null);
             trainer.train(a, fromFrame, training, null);
             trainer.train(b, fromImages, training, null);
             assertArrayEquals(b.packedWeights(), a.packedWeights());

@@ -39,7 +39,7 @@ public final class SparkJob {
     public static void main(String[] args) throws IOException {
         SparkSession.Builder builder = SparkSession.builder().appName("pixelcnn4j-spark-example");
         if (System.getProperty("spark.master") == null) {
-            builder.master("local[2]").config("spark.ui.enabled", "false");
+            builder.master("local[2]").config("spark.ui.enabled", "false").config("spark.log.level", "WARN");
         }
         try (SparkSession spark = builder.getOrCreate()) {
             spark.sparkContext().setLogLevel("WARN");
@@ -60,7 +60,9 @@ public final class SparkJob {
         Dataset<Row> files = spark.read().format("binaryFile").load(images);
         try (PixelCnn model = Files.exists(checkpoint) ? PixelCnn.load(checkpoint)
                 : PixelCnn.create(PixelCnnConfig.fmBinary());
-                TrainingData data = TrainingData.fromDataset(files, model.config(), "content", null, 127)) {
+                // One partition per core: each step runs one task per partition.
+                TrainingData data = TrainingData.fromDataset(files, model.config(), "content", null, 127,
+                        spark.sparkContext().defaultParallelism())) {
             System.out.printf(Locale.ROOT, "training on %,d images in %d partitions from step %d%n", data.count(),
                     data.partitions(), model.step());
             DataParallelTrainer.builder(spark).optCheckpoint(checkpoint, 100).build().train(model, data,
