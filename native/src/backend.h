@@ -166,11 +166,13 @@ public:
     // dst = src, or dst += src with accumulate.
     virtual void add(const float* src, float* dst, int64_t n, bool accumulate) = 0;
     // Per image row nats into row_nll (count * height doubles, host); dlogits (nullable) gets
-    // d(grad_scale * total nats)/d(logits). Images are host (count, C, H, W).
+    // d(grad_scale * total nats)/d(logits). Images are host (count, C, H, W). value_nll (nullable,
+    // host) gets every value's nats, in float as the rows sum them, at position * C + channel.
     virtual void bernoulli_nll(const float* logits, const unsigned char* images, Shape s, int channels,
-                               double* row_nll, float* dlogits, float grad_scale) = 0;
+                               double* row_nll, float* dlogits, float grad_scale, float* value_nll) = 0;
     virtual void categorical_nll(const float* logits, const unsigned char* images, Shape s, int channels,
-                                 int levels, double* row_nll, float* dlogits, float grad_scale) = 0;
+                                 int levels, double* row_nll, float* dlogits, float grad_scale,
+                                 float* value_nll) = 0;
 
     // ---- optimiser ----
     virtual void adam_update(float* param, const float* grad, float* m, float* v, int64_t n,

@@ -58,7 +58,7 @@ void forward(ModelImpl& m, const unsigned char* images, const int* labels, int c
     }
 }
 
-double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale) {
+double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale, float* value_nll) {
     Backend& be = *m.backend;
     const Shape s = m.shape(count);
     double* rows = m.row_nll.data();
@@ -66,9 +66,10 @@ double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad
         const Node& n = m.graph.nodes[k];
         float* dlogits = with_grad ? m.at(m.plan.grad_in[k]) : nullptr;
         if (n.op == Op::BernoulliNll) {
-            be.bernoulli_nll(m.value(n.input), images, s, m.cfg.channels, rows, dlogits, grad_scale);
+            be.bernoulli_nll(m.value(n.input), images, s, m.cfg.channels, rows, dlogits, grad_scale, value_nll);
         } else if (n.op == Op::CategoricalNll) {
-            be.categorical_nll(m.value(n.input), images, s, m.cfg.channels, m.cfg.levels, rows, dlogits, grad_scale);
+            be.categorical_nll(m.value(n.input), images, s, m.cfg.channels, m.cfg.levels, rows, dlogits, grad_scale,
+                               value_nll);
         }
     }
     double total = 0.0;

@@ -15,8 +15,10 @@ namespace exec {
 // checked; null for an unconditional model).
 void forward(ModelImpl& m, const unsigned char* images, const int* labels, int count);
 // The loss node over the current logits: per-row nats into m.row_nll and, with_grad, the
-// logits' gradient of grad_scale * total nats. Returns the total nats.
-double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale);
+// logits' gradient of grad_scale * total nats; value_nll (nullable, host, positions * C floats)
+// gets each value's nats. Returns the total nats.
+double loss(ModelImpl& m, const unsigned char* images, int count, bool with_grad, float grad_scale,
+            float* value_nll = nullptr);
 // Parameter gradients (and the activations' on the way) from the logits' gradient.
 void backward(ModelImpl& m, int count);
 // Which of a node's output columns one member of a sampling team computes: of the columns

@@ -449,6 +449,38 @@ void Model::log_likelihood(const unsigned char* images, const int* labels, int c
     }
 }
 
+void Model::log_likelihood_map(const unsigned char* images, const int* labels, int count, double* nll_out,
+                               float* map_out) {
+    ModelImpl& m = *impl_;
+    m.check_images(images, count, "log_likelihood_map");
+    m.check_labels(labels, count, "log_likelihood_map");
+    PCNN_REQUIRE(map_out != nullptr, "log_likelihood_map: map buffer is null");
+    const int chunk = std::max(m.capacity, kEvalChunk);
+    const int C = m.cfg.channels;
+    const int64_t plane = static_cast<int64_t>(m.cfg.height) * m.cfg.width;
+    const int64_t image_size = C * plane;
+    std::vector<float> values;  // one chunk's, position * C + channel
+    for (int start = 0; start < count; start += chunk) {
+        const int n = std::min(chunk, count - start);
+        m.ensure_capacity(n);
+        values.resize(static_cast<size_t>(n * image_size));
+        const unsigned char* batch = images + start * image_size;
+        exec::forward(m, batch, labels ? labels + start : nullptr, n);
+        exec::loss(m, batch, n, false, 0.0f, values.data());
+        for (int i = 0; i < n; ++i) {
+            float* map = map_out + (start + i) * image_size;
+            const float* v = values.data() + i * image_size;
+            for (int64_t p = 0; p < plane; ++p)
+                for (int c = 0; c < C; ++c) map[c * plane + p] = v[p * C + c];
+            if (nll_out) {
+                double total = 0.0;
+                for (int y = 0; y < m.cfg.height; ++y) total += m.row_nll[static_cast<int64_t>(i) * m.cfg.height + y];
+                nll_out[start + i] = total;
+            }
+        }
+    }
+}
+
 void Model::logits(const unsigned char* images, int count, float* out) { logits(images, nullptr, count, out); }
 
 void Model::logits(const unsigned char* images, const int* labels, int count, float* out) {

@@ -175,6 +175,16 @@ void check_variant(const Variant& v) {
     const Worst wn = compare(na.data(), nr.data(), na.size(), 0.0, 1e-5);
     EXPECT(wn.excess <= 0, "%s: NLL of image %zu: %.9g on the GPU, %.9g on the CPU", v.name, wn.at,
            na[wn.at], nr[wn.at]);
+    // NLL maps: each value within 1e-5 + 1e-4 of the CPU's (a log of the logits' softmax); the
+    // GPU's totals are its log_likelihood's, bit for bit.
+    const size_t n_map = static_cast<size_t>(count) * cc.channels * cc.height * cc.width;
+    std::vector<float> ma(n_map), mr(n_map);
+    std::vector<double> ta(count);
+    gpu.log_likelihood_map(images.data(), or_null(labels), count, ta.data(), ma.data());
+    cpu.log_likelihood_map(images.data(), or_null(labels), count, nullptr, mr.data());
+    const Worst wm = compare(ma.data(), mr.data(), n_map, 1e-5, 1e-4);
+    EXPECT(wm.excess <= 0, "%s: NLL map value %zu differs by %.3g (CPU %.9g)", v.name, wm.at, wm.diff, wm.ref);
+    EXPECT(ta == na, "%s: the GPU's map totals differ from its log_likelihood", v.name);
     const float loss_a = gpu.forward_backward(images.data(), or_null(labels), count);
     const float loss_r = cpu.forward_backward(images.data(), or_null(labels), count);
     EXPECT(std::fabs(loss_a - loss_r) <= 1e-5 * std::fabs(loss_r), "%s: loss %.9g on the GPU, %.9g on the CPU",

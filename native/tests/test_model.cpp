@@ -577,6 +577,56 @@ static void check_shares(const Config& c) {
                   "expected global_count >= max(1, count)");
 }
 
+// Per-value NLL maps: their totals are log_likelihood's bit for bit, and so is the sum of the map
+// (each row's values in double, then the rows); every value is a NLL (>= 0); changing the value
+// at (position q, channel c) changes no map value before it in the sampling order, and changes
+// its own (it is -log p of that value).
+static void check_nll_maps(const Config& c) {
+    const int count = 3;
+    auto img = random_images(c, count, 31);
+    auto labels = labels_for(c, count);
+    Model m(c);
+    const int C = c.channels, H = c.height, W = c.width;
+    const size_t size = static_cast<size_t>(C) * H * W;
+    std::vector<double> nll(count), totals(count);
+    std::vector<float> map(count * size);
+    m.log_likelihood(img.data(), data_or_null(labels), count, nll.data());
+    m.log_likelihood_map(img.data(), data_or_null(labels), count, totals.data(), map.data());
+    EXPECT(nll == totals, "%s", "log_likelihood_map's totals differ from log_likelihood's");
+    for (int i = 0; i < count; ++i) {
+        double total = 0.0;
+        for (int y = 0; y < H; ++y) {
+            double row = 0.0;
+            for (int x = 0; x < W; ++x)
+                for (int ch = 0; ch < C; ++ch) {
+                    const float v = map[i * size + (static_cast<size_t>(ch) * H + y) * W + x];
+                    EXPECT(v >= 0.0f, "map value %g is negative", v);
+                    row += v;
+                }
+            total += row;
+        }
+        EXPECT(total == nll[i], "image %d: the map sums to %.17g, log_likelihood %.17g", i, total, nll[i]);
+    }
+    // Perturb image 0 at the middle position, channel C - 1 (the last of its sub-steps).
+    const int q = (H / 2) * W + W / 2, ch = C - 1;
+    std::vector<unsigned char> changed = img;
+    unsigned char& value = changed[static_cast<size_t>(ch) * H * W + q];
+    value = static_cast<unsigned char>((value + 1) % c.levels);
+    std::vector<float> map2(count * size);
+    m.log_likelihood_map(changed.data(), data_or_null(labels), count, nullptr, map2.data());
+    for (int p = 0; p < H * W; ++p)
+        for (int k = 0; k < C; ++k) {
+            const size_t at = static_cast<size_t>(k) * H * W + p;
+            const bool before = p < q || (p == q && k < ch);
+            if (before) EXPECT(map[at] == map2[at], "map value (%d, %d) before the change moved", p, k);
+        }
+    const size_t own = static_cast<size_t>(ch) * H * W + q;
+    EXPECT(map[own] != map2[own], "%s", "the changed value's own NLL did not change");
+    for (size_t i = size; i < count * size; ++i) EXPECT(map[i] == map2[i], "%s", "another image's map changed");
+    expect_throws([&] { m.log_likelihood_map(img.data(), data_or_null(labels), count, nullptr, nullptr); },
+                  "map buffer is null");
+}
+
 int main() {
     check_graph();
     check_gated_graph();
@@ -597,6 +647,9 @@ int main() {
         }
     }
     check_shares(tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 2));
+    check_nll_maps(tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 2));
+    check_nll_maps(tiny(3, pixelcnn::HEAD_CATEGORICAL, 5, 3, 1));
+    check_nll_maps(tiny(3, pixelcnn::HEAD_CATEGORICAL, 5, 3, 1, pixelcnn::ARCH_GATED, 3));
     check_shares(tiny(3, pixelcnn::HEAD_CATEGORICAL, 5, 3, 1, pixelcnn::ARCH_GATED, 3));
     check_blind_spot();
     check_labels();

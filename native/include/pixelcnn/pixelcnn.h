@@ -153,6 +153,13 @@ public:
     void log_likelihood(const unsigned char* images, int count, double* nll_out);
     /// -log p(x | y) per image, y = labels[i].
     void log_likelihood(const unsigned char* images, const int* labels, int count, double* nll_out);
+    /// Per-value negative log-likelihood maps, from the same forward pass and loss as
+    /// log_likelihood: map_out[count * C * H * W] (NCHW, the images' layout) gets the nats of each
+    /// sub-pixel given everything before it, -log p(x_{n,c,y,x} | x_<), in float as the engine
+    /// computes them; nll_out[count] (nullable) the per-image totals, which are log_likelihood's,
+    /// bit for bit (each is the sum over its rows of each row's values summed in double, x then c).
+    void log_likelihood_map(const unsigned char* images, const int* labels, int count, double* nll_out,
+                            float* map_out);
     /// Logits in NCHW layout: out[count * logit_channels() * H * W].
     void logits(const unsigned char* images, int count, float* out);
     void logits(const unsigned char* images, const int* labels, int count, float* out);

@@ -78,12 +78,12 @@ public:
         cpu::relu_backward(ctx_, out, dout, din, n, accumulate);
     }
     void bernoulli_nll(const float* logits, const unsigned char* images, Shape s, int channels, double* row_nll,
-                       float* dlogits, float grad_scale) override {
-        cpu::bernoulli_nll(ctx_, logits, images, s, channels, row_nll, dlogits, grad_scale);
+                       float* dlogits, float grad_scale, float* value_nll) override {
+        cpu::bernoulli_nll(ctx_, logits, images, s, channels, row_nll, dlogits, grad_scale, value_nll);
     }
     void categorical_nll(const float* logits, const unsigned char* images, Shape s, int channels, int levels,
-                         double* row_nll, float* dlogits, float grad_scale) override {
-        cpu::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale);
+                         double* row_nll, float* dlogits, float grad_scale, float* value_nll) override {
+        cpu::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale, value_nll);
     }
 
     void gate_forward(const float* in, float* out, int64_t rows, int width) override {

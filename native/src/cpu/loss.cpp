@@ -124,7 +124,7 @@ SoftmaxNll softmax_nll_kernel() {
 }  // namespace
 
 void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                   int channels, double* row_nll, float* dlogits, float grad_scale) {
+                   int channels, double* row_nll, float* dlogits, float grad_scale, float* value_nll) {
     ctx.threads().parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
         for (int64_t row = lo; row < hi; ++row) {
             const int64_t n = row / s.height, y = row % s.height;
@@ -135,7 +135,9 @@ void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char*
                     const float l = logits[p * channels + c];
                     const float t = images[nchw(s, channels, n, c, y * s.width + x)];
                     // softplus(l) - t*l, computed stably
-                    total += std::max(l, 0.0f) - t * l + std::log1p(std::exp(-std::fabs(l)));
+                    const float nats = std::max(l, 0.0f) - t * l + std::log1p(std::exp(-std::fabs(l)));
+                    total += nats;
+                    if (value_nll) value_nll[p * channels + c] = nats;
                     if (dlogits) {
                         const float sig = 1.0f / (1.0f + std::exp(-l));
                         dlogits[p * channels + c] = (sig - t) * grad_scale;
@@ -148,7 +150,8 @@ void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char*
 }
 
 void categorical_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale) {
+                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale,
+                     float* value_nll) {
     const int out = channels * levels;
     const SoftmaxNll nll = softmax_nll_kernel();
     ctx.threads().parallel_for(0, static_cast<int64_t>(s.count) * s.height, [&](int64_t lo, int64_t hi) {
@@ -159,8 +162,10 @@ void categorical_nll(const Context& ctx, const float* logits, const unsigned cha
                 const int64_t p = row * s.width + x;
                 for (int c = 0; c < channels; ++c) {
                     const int t = images[nchw(s, channels, n, c, y * s.width + x)];
-                    total += nll(logits + p * out + c * levels, levels, t,
-                                 dlogits ? dlogits + p * out + c * levels : nullptr, grad_scale);
+                    const float nats = nll(logits + p * out + c * levels, levels, t,
+                                           dlogits ? dlogits + p * out + c * levels : nullptr, grad_scale);
+                    total += nats;
+                    if (value_nll) value_nll[p * channels + c] = nats;
                 }
             }
             row_nll[row] = total;

@@ -75,9 +75,10 @@ void relu_at(const float* in, int64_t in_stride, float* out, int64_t out_stride,
 
 // ---- loss.cpp ----
 void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                   int channels, double* row_nll, float* dlogits, float grad_scale);
+                   int channels, double* row_nll, float* dlogits, float grad_scale, float* value_nll = nullptr);
 void categorical_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale);
+                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale,
+                     float* value_nll = nullptr);
 
 // ---- adam.cpp ----
 void adam_update(const Context& ctx, float* param, const float* grad, float* m, float* v, int64_t n,

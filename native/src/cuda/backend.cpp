@@ -164,12 +164,12 @@ public:
         cuda::add(ctx_, src, dst, n, accumulate);
     }
     void bernoulli_nll(const float* logits, const unsigned char* images, Shape s, int channels, double* row_nll,
-                       float* dlogits, float grad_scale) override {
-        cuda::bernoulli_nll(ctx_, logits, images, s, channels, row_nll, dlogits, grad_scale);
+                       float* dlogits, float grad_scale, float* value_nll) override {
+        cuda::bernoulli_nll(ctx_, logits, images, s, channels, row_nll, dlogits, grad_scale, value_nll);
     }
     void categorical_nll(const float* logits, const unsigned char* images, Shape s, int channels, int levels,
-                         double* row_nll, float* dlogits, float grad_scale) override {
-        cuda::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale);
+                         double* row_nll, float* dlogits, float grad_scale, float* value_nll) override {
+        cuda::categorical_nll(ctx_, logits, images, s, channels, levels, row_nll, dlogits, grad_scale, value_nll);
     }
 
     void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, const AdamStep& step) override {

@@ -81,32 +81,38 @@ LossMemory loss_memory(const Context& ctx, const unsigned char* images, Shape s,
     return LossMemory{device_images, reinterpret_cast<float*>(base), reinterpret_cast<double*>(base + nat_bytes)};
 }
 
-void finish_rows(const Context& ctx, const LossMemory& mem, Shape s, int channels, double* row_nll) {
+void finish_rows(const Context& ctx, const LossMemory& mem, Shape s, int channels, double* row_nll,
+                 float* value_nll) {
     const int64_t rows = static_cast<int64_t>(s.count) * s.height;
     PCNN_LAUNCH(row_sums_kernel, rows, ctx.stream, mem.nats, static_cast<int64_t>(s.width) * channels, mem.rows, rows);
     PCNN_CUDA_CHECK(cudaMemcpyAsync(row_nll, mem.rows, static_cast<size_t>(rows) * sizeof(double),
                                     cudaMemcpyDeviceToHost, ctx.stream));
+    if (value_nll) {  // the values the rows summed, as they are (positions * channels, in order)
+        PCNN_CUDA_CHECK(cudaMemcpyAsync(value_nll, mem.nats,
+                                        static_cast<size_t>(s.positions() * channels) * sizeof(float),
+                                        cudaMemcpyDeviceToHost, ctx.stream));
+    }
     ctx.sync();
 }
 
 }  // namespace
 
 void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s, int channels,
-                   double* row_nll, float* dlogits, float grad_scale) {
+                   double* row_nll, float* dlogits, float grad_scale, float* value_nll) {
     const LossMemory mem = loss_memory(ctx, images, s, channels);
     const int64_t n = s.positions() * channels;
     PCNN_LAUNCH(bernoulli_kernel, n, ctx.stream, logits, mem.images, channels,
                 static_cast<int64_t>(s.height) * s.width, mem.nats, dlogits, grad_scale, n);
-    finish_rows(ctx, mem, s, channels, row_nll);
+    finish_rows(ctx, mem, s, channels, row_nll, value_nll);
 }
 
 void categorical_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s, int channels,
-                     int levels, double* row_nll, float* dlogits, float grad_scale) {
+                     int levels, double* row_nll, float* dlogits, float grad_scale, float* value_nll) {
     const LossMemory mem = loss_memory(ctx, images, s, channels);
     const int64_t n = s.positions() * channels;
     PCNN_LAUNCH(categorical_kernel, n, ctx.stream, logits, mem.images, channels, levels,
                 static_cast<int64_t>(s.height) * s.width, mem.nats, dlogits, grad_scale, n);
-    finish_rows(ctx, mem, s, channels, row_nll);
+    finish_rows(ctx, mem, s, channels, row_nll, value_nll);
 }
 
 }  // namespace cuda

@@ -115,9 +115,10 @@ void fill(const Context& ctx, float* dst, int64_t n, float value);
 
 // ---- loss.cu ---- (images and row_nll are host memory)
 void bernoulli_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                   int channels, double* row_nll, float* dlogits, float grad_scale);
+                   int channels, double* row_nll, float* dlogits, float grad_scale, float* value_nll = nullptr);
 void categorical_nll(const Context& ctx, const float* logits, const unsigned char* images, Shape s,
-                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale);
+                     int channels, int levels, double* row_nll, float* dlogits, float grad_scale,
+                     float* value_nll = nullptr);
 
 // ---- adam.cu ----
 void adam_update(const Context& ctx, float* param, const float* grad, float* m, float* v, int64_t n,

@@ -408,6 +408,38 @@ public final class PixelCnn implements AutoCloseable {
     }
 
     /**
+     * Per-image negative log-likelihood of {@code images} and where it comes from: the nats of
+     * every sub-pixel given the values before it, from the same forward pass (a conditional
+     * model scores each image under its own label).
+     *
+     * @param images images of this model's shape, values in [0, levels-1]
+     * @return the maps and the per-image totals, which equal {@link #logLikelihood}'s bit for bit
+     * @throws IllegalArgumentException if the images do not fit the model, or their maps would
+     *     not fit one Java array
+     */
+    public LikelihoodMap logLikelihoodMap(Images images) {
+        checkImages(images, "images");
+        long values = (long) images.count() * config.dimensions();
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("images: the maps of " + images.count() + " images would need "
+                    + values + " floats, more than one Java array holds; score fewer images per call");
+        }
+        enter();
+        try {
+            double[] nll = new double[images.count()];
+            float[] maps = new float[(int) values];
+            EngineCalls.run(() -> {
+                model.log_likelihood_map(images.data(), images.labelData(), images.count(), nll, maps);
+                return null;
+            });
+            return new LikelihoodMap(new Likelihood(nll, config.dimensions()), maps, config.channels(),
+                    config.height(), config.width());
+        } finally {
+            leave();
+        }
+    }
+
+    /**
      * Per-image negative log-likelihood of {@code images} given one class, -log p(x | label), for
      * a class-conditional model (the images' own labels, if any, are ignored).
      *

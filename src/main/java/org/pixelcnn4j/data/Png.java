@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import javax.imageio.ImageIO;
 import org.pixelcnn4j.Images;
+import org.pixelcnn4j.LikelihoodMap;
 import org.pixelcnn4j.io.AtomicFiles;
 
 /**
@@ -300,6 +301,120 @@ public final class Png {
      * Writes a PNG to a temporary file next to {@code target} and renames it into place, so readers
      * never see a half-written image and a failed write leaves the old file untouched.
      */
+    /**
+     * A per-pixel NLL map drawn over its image: the image dimmed in gray (colour images by their
+     * luma), each pixel tinted by its nats on a black-red-yellow-white scale, more opaque where
+     * higher, so the pixels the model finds surprising stand out.
+     *
+     * @param images the batch the map was computed on
+     * @param index the image
+     * @param levels the levels the values represent (see {@link #toBufferedImage})
+     * @param pixelNats the image's nats per pixel, H x W ({@link LikelihoodMap#pixelMap})
+     * @param maxNats the nats drawn at full heat (values above are clipped); 0 or less for the
+     *     image's own largest value
+     * @param scale the integer upscaling factor, 1 to 64
+     * @return an RGB image of {@code scale * W} x {@code scale * H} pixels
+     * @throws IllegalArgumentException if the map's length is not H x W, a value is negative or
+     *     not finite, or the scale or levels are out of range
+     */
+    public static BufferedImage heatMap(Images images, int index, int levels, float[] pixelNats, double maxNats,
+            int scale) {
+        Objects.requireNonNull(pixelNats, "pixelNats");
+        BufferedImage base = toBufferedImage(images, index, levels);
+        int h = images.height();
+        int w = images.width();
+        if (pixelNats.length != h * w) {
+            throw new IllegalArgumentException("heatMap: expected " + h * w + " pixel values (" + h + " x " + w
+                    + "), got " + pixelNats.length);
+        }
+        if (scale < 1 || scale > 64) {
+            throw new IllegalArgumentException("heatMap: expected scale 1 to 64, got " + scale);
+        }
+        double top = maxNats;
+        for (float v : pixelNats) {
+            if (!Float.isFinite(v) || v < 0) {
+                throw new IllegalArgumentException("heatMap: a pixel's nats must be finite and >= 0, got " + v);
+            }
+            if (maxNats <= 0) {
+                top = Math.max(top, v);
+            }
+        }
+        BufferedImage out = new BufferedImage(w * scale, h * scale, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int rgb = base.getRGB(x, y);
+                double gray = (299 * ((rgb >>> 16) & 0xFF) + 587 * ((rgb >>> 8) & 0xFF) + 114 * (rgb & 0xFF)) / 1000.0;
+                double t = top > 0 ? Math.min(1.0, pixelNats[y * w + x] / top) : 0.0;
+                // The image dimmed to a dark backdrop, the heat over it: the square root spreads
+                // the low values, where most pixels are.
+                double alpha = Math.sqrt(t);
+                double backdrop = 0.3 * gray;
+                double r = Math.min(1.0, 3 * t);
+                double g = Math.min(1.0, Math.max(0.0, 3 * t - 1));
+                double b = Math.min(1.0, Math.max(0.0, 3 * t - 2));
+                int pr = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * r);
+                int pg = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * g);
+                int pb = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * b);
+                int color = (pr << 16) | (pg << 8) | pb;
+                for (int dy = 0; dy < scale; dy++) {
+                    for (int dx = 0; dx < scale; dx++) {
+                        out.setRGB(x * scale + dx, y * scale + dy, color);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes images and their NLL heat maps as one PNG, atomically: one row per image, the image
+     * on the left and {@link #heatMap} on the right, all on one scale ({@code maxNats}).
+     *
+     * @param images the batch the maps were computed on
+     * @param maps their maps ({@link org.pixelcnn4j.PixelCnn#logLikelihoodMap})
+     * @param levels the levels the values represent
+     * @param maxNats the nats drawn at full heat; 0 or less for the largest pixel value of all maps
+     * @param scale the integer upscaling factor, 1 to 64
+     * @param png the destination file
+     * @throws IOException if the file cannot be written
+     * @throws IllegalArgumentException if the maps are not the images' or an argument is out of range
+     */
+    public static void writeHeatMaps(Images images, LikelihoodMap maps, int levels, double maxNats,
+            int scale, Path png) throws IOException {
+        Objects.requireNonNull(maps, "maps");
+        Objects.requireNonNull(png, "png");
+        if (maps.count() != images.count() || maps.channels() != images.channels() || maps.height() != images.height()
+                || maps.width() != images.width()) {
+            throw new IllegalArgumentException("writeHeatMaps: the maps (" + maps + ") are not of these images ("
+                    + images + ")");
+        }
+        double top = maxNats;
+        if (top <= 0) {
+            for (int n = 0; n < maps.count(); n++) {
+                for (float v : maps.pixelMap(n)) {
+                    top = Math.max(top, v);
+                }
+            }
+        }
+        int h = images.height() * scale;
+        int w = images.width() * scale;
+        int gap = 2;
+        BufferedImage sheet = new BufferedImage(2 * w + gap, images.count() * (h + gap) - gap, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = sheet.createGraphics();
+        try {
+            g.setColor(new java.awt.Color(128, 128, 128));
+            g.fillRect(0, 0, sheet.getWidth(), sheet.getHeight());
+            for (int n = 0; n < images.count(); n++) {
+                BufferedImage plain = toBufferedImage(images, n, levels);
+                g.drawImage(plain, 0, n * (h + gap), w, h, null);
+                g.drawImage(heatMap(images, n, levels, maps.pixelMap(n), top, scale), w + gap, n * (h + gap), null);
+            }
+        } finally {
+            g.dispose();
+        }
+        writeAtomically(sheet, png);
+    }
+
     private static void writeAtomically(BufferedImage image, Path target) throws IOException {
         AtomicFiles.write(target, out -> {
             OutputStream stream = Channels.newOutputStream(out);
