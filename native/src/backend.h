@@ -51,6 +51,7 @@ struct AdamStep {
     double learning_rate = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     long long step = 1;        // counts from 1
     float grad_scale = 1.0f;   // gradient-norm clipping factor
+    double weight_decay = 0.0; // L2: g = grad * grad_scale + weight_decay * param
 };
 
 // Where drawn values go and how they are drawn, for one pixel channel of images n0..n1.

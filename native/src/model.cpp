@@ -390,9 +390,12 @@ void Model::adam_step(const AdamConfig& adam) {
                      << adam.eps);
     PCNN_REQUIRE(adam.clip_norm == 0.0 || positive_float(adam.clip_norm),
                  "clip_norm: expected 0 (off) or a positive value finite as a float, got " << adam.clip_norm);
+    PCNN_REQUIRE(adam.weight_decay == 0.0 || positive_float(adam.weight_decay),
+                 "weight_decay: expected 0 (off) or a positive value finite as a float, got " << adam.weight_decay);
     ModelImpl& m = *impl_;
     const int64_t n = m.graph.param_floats;
     AdamStep step;
+    step.weight_decay = adam.weight_decay;
     step.learning_rate = adam.learning_rate;
     step.beta1 = adam.beta1;
     step.beta2 = adam.beta2;

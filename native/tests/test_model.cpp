@@ -353,6 +353,32 @@ static void check_adam_guards() {
     EXPECT(snapshot() != before, "training after a refused step changed nothing");
 }
 
+// Weight decay as torch.optim.Adam's: with a zero gradient, the first step's gradient is
+// weight_decay * w, so (bias-corrected, |g| >> eps) every weight moves by lr towards zero.
+static void check_weight_decay() {
+    Config c = tiny(1, pixelcnn::HEAD_BERNOULLI, 2, 3, 1);
+    Model m(c);
+    const long long n = m.packed_size();
+    std::vector<float> before(n), after(n), zeros(n, 0.0f);
+    m.read_packed(pixelcnn::TENSOR_PARAM, before.data());
+    m.write_packed(pixelcnn::TENSOR_GRAD, zeros.data());
+    pixelcnn::AdamConfig adam;
+    adam.learning_rate = 1e-3;
+    adam.weight_decay = 0.1;
+    m.adam_step(adam);
+    m.read_packed(pixelcnn::TENSOR_PARAM, after.data());
+    double worst = 0;
+    for (long long i = 0; i < n; ++i) {
+        if (std::fabs(before[i]) < 1e-4f) continue;  // g near eps: the step is smaller
+        const double expected = before[i] - 1e-3 * (before[i] > 0 ? 1 : -1);
+        keep_worst(worst, std::fabs(after[i] - expected));
+    }
+    EXPECT(worst < 1e-6, "weight decay step off by %g (lr 1e-3)", worst);
+    pixelcnn::AdamConfig bad;
+    bad.weight_decay = -1;
+    expect_throws([&] { m.adam_step(bad); }, "weight_decay: expected 0 (off) or a positive value");
+}
+
 // Gradient-norm clipping scales the gradient Adam sees: after one step the first moment is
 // (1 - beta1) * g * clip / ||g||.
 static void check_clipping() {
@@ -655,6 +681,7 @@ int main() {
     check_labels();
     check_determinism_and_threads();
     check_clipping();
+    check_weight_decay();
     check_adam_guards();
     check_validation();
     check_memory_bounds();

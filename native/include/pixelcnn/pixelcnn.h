@@ -63,7 +63,7 @@ struct Config {
     int cuda_device = -1;        // -1: compute on the CPU; k >= 0: on CUDA device k (see cuda_device_count)
 };
 
-/// Adam (PyTorch semantics, no weight decay) with optional gradient-norm clipping.
+/// Adam (PyTorch semantics) with optional L2 weight decay and gradient-norm clipping.
 /// Hyperparameters are doubles, as in PyTorch: 1 - beta2 for beta2 = 0.999 differs by 1e-5
 /// between float and double, which shows in the second moment.
 struct AdamConfig {
@@ -72,6 +72,8 @@ struct AdamConfig {
     double beta2 = 0.999;
     double eps = 1e-8;
     double clip_norm = 0.0;      // clip the global gradient L2 norm to this; 0 = off
+    double weight_decay = 0.0;   // L2 penalty: weight_decay * w added to the (clipped) gradient, as
+                                 // torch.optim.Adam's weight_decay (not AdamW's decoupled decay)
 };
 
 class ModelImpl;

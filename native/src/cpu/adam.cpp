@@ -1,4 +1,5 @@
-// Adam in PyTorch's formulation (no weight decay), and the global gradient norm for clipping.
+// Adam in PyTorch's formulation (weight decay as torch.optim.Adam's: added to the gradient), and
+// the global gradient norm for clipping.
 #include <cmath>
 
 #include "ops.h"
@@ -11,7 +12,7 @@ namespace {
 // One Adam step's scalars, formed in double and rounded once, as PyTorch does for float tensors,
 // and the one place the update itself is written.
 struct AdamScalars {
-    float step_size, bc2_sqrt, b1, b2, one_minus_b1, one_minus_b2, eps, grad_scale;
+    float step_size, bc2_sqrt, b1, b2, one_minus_b1, one_minus_b2, eps, grad_scale, weight_decay;
     explicit AdamScalars(const AdamStep& s) {
         const double bc1 = 1.0 - std::pow(s.beta1, static_cast<double>(s.step));
         const double bc2 = 1.0 - std::pow(s.beta2, static_cast<double>(s.step));
@@ -23,10 +24,11 @@ struct AdamScalars {
         one_minus_b2 = static_cast<float>(1.0 - s.beta2);
         eps = static_cast<float>(s.eps);
         grad_scale = s.grad_scale;
+        weight_decay = static_cast<float>(s.weight_decay);
     }
     // New (param, m, v) of one element.
     void update(float param, float grad, float m, float v, float* new_param, float* new_m, float* new_v) const {
-        const float g = grad * grad_scale;
+        const float g = grad * grad_scale + weight_decay * param;
         *new_m = m * b1 + g * one_minus_b1;
         *new_v = v * b2 + g * g * one_minus_b2;
         const float denom = std::sqrt(*new_v) / bc2_sqrt + eps;

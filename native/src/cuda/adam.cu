@@ -13,7 +13,7 @@ namespace cuda {
 namespace {
 
 struct AdamScalars {
-    float step_size, bc2_sqrt, b1, b2, one_minus_b1, one_minus_b2, eps, grad_scale;
+    float step_size, bc2_sqrt, b1, b2, one_minus_b1, one_minus_b2, eps, grad_scale, weight_decay;
 };
 
 AdamScalars scalars_of(const AdamStep& s) {
@@ -28,12 +28,13 @@ AdamScalars scalars_of(const AdamStep& s) {
     a.one_minus_b2 = static_cast<float>(1.0 - s.beta2);
     a.eps = static_cast<float>(s.eps);
     a.grad_scale = s.grad_scale;
+    a.weight_decay = static_cast<float>(s.weight_decay);
     return a;
 }
 
 PCNN_DEVICE void adam_element(const AdamScalars& a, float param, float grad, float m, float v, float* new_param,
                               float* new_m, float* new_v) {
-    const float g = grad * a.grad_scale;
+    const float g = grad * a.grad_scale + a.weight_decay * param;
     *new_m = m * a.b1 + g * a.one_minus_b1;
     *new_v = v * a.b2 + g * g * a.one_minus_b2;
     const float denom = sqrtf(*new_v) / a.bc2_sqrt + a.eps;

@@ -12,8 +12,19 @@ final class BatchOrder {
     private final int[] batchLabels;  // null for unlabelled data
     private final int imageBytes;
     private final int[] indices;
+    private final long seed;
+    private final double mutationRate;
+    private final int levels;
 
     BatchOrder(Images data, int batchSize, long seed) {
+        this(data, batchSize, seed, 0, 2);
+    }
+
+    /** With {@code mutationRate > 0}, each step's images are mutated ({@link Mutation}) after they are gathered. */
+    BatchOrder(Images data, int batchSize, long seed, double mutationRate, int levels) {
+        this.seed = seed;
+        this.mutationRate = mutationRate;
+        this.levels = levels;
         this.data = data;
         this.batchSize = batchSize;
         this.schedule = new BatchSchedule(data.count(), batchSize, seed);
@@ -32,6 +43,9 @@ final class BatchOrder {
             System.arraycopy(src, indices[i] * imageBytes, batch, i * imageBytes, imageBytes);
             if (labels != null) {
                 batchLabels[i] = labels[indices[i]];
+            }
+            if (mutationRate > 0) {
+                Mutation.apply(batch, i * imageBytes, imageBytes, levels, mutationRate, seed, step, i);
             }
         }
         return batch;

@@ -208,8 +208,10 @@ public final class PixelCnn implements AutoCloseable {
                 .beta1(training.beta1())
                 .beta2(training.beta2())
                 .eps(training.eps())
-                .clip_norm(training.clipNorm())) {
-            BatchOrder batches = new BatchOrder(data, training.batchSize(), training.shuffleSeed());
+                .clip_norm(training.clipNorm())
+                .weight_decay(training.weightDecay())) {
+            BatchOrder batches = new BatchOrder(data, training.batchSize(), training.shuffleSeed(),
+                    training.mutationRate(), config.levels());
             TrainingProgress last = null;
             for (int i = 1; i <= training.steps(); i++) {
                 if (Thread.currentThread().isInterrupted()) {
@@ -355,7 +357,8 @@ public final class PixelCnn implements AutoCloseable {
                 .beta1(training.beta1())
                 .beta2(training.beta2())
                 .eps(training.eps())
-                .clip_norm(training.clipNorm())) {
+                .clip_norm(training.clipNorm())
+                .weight_decay(training.weightDecay())) {
             return EngineCalls.run(() -> {
                 model.write_packed(pixelcnn.TENSOR_GRAD, gradient);
                 model.adam_step(adam);

@@ -266,13 +266,24 @@ class OracleTest {
     @ParameterizedTest(name = "bernoulli={0} gated={1}")
     @MethodSource("headsAndArchitectures")
     void adamStepsMatchLibTorch(boolean bernoulli, boolean gated) {
+        adamStepsMatchLibTorch(bernoulli, gated, 0.0);
+    }
+
+    /** The same with torch.optim.Adam's weight decay (L2 added to the gradient). */
+    @ParameterizedTest(name = "bernoulli={0} gated={1}")
+    @MethodSource("headsAndArchitectures")
+    void adamStepsWithWeightDecayMatchLibTorch(boolean bernoulli, boolean gated) {
+        adamStepsMatchLibTorch(bernoulli, gated, 0.05);
+    }
+
+    private void adamStepsMatchLibTorch(boolean bernoulli, boolean gated, double weightDecay) {
         PixelCnnConfig c = gated ? gatedConfig(bernoulli, 3, 3, 5, 3) : engineConfig(bernoulli, 3, 3, 5);
         int[] labels = labelsFor(c, 2);
         Images images = PixelCnnTest.randomImages(c.toBuilder().optClasses(0).build(), 2, 99);
         float lr = 1e-3f;
         try (PixelCnn model = PixelCnn.create(c, Device.cpu(2));
                 TorchPixelCnn torch = new TorchPixelCnn(torchConfig(c), 2);
-                AdamConfig adam = new AdamConfig().learning_rate(lr)) {
+                AdamConfig adam = new AdamConfig().learning_rate(lr).weight_decay(weightDecay)) {
             Model engine = model.engineModel();
             copyWeights(engine, torch);
             for (int step = 1; step <= 3; step++) {
@@ -284,7 +295,7 @@ class OracleTest {
                     engine.write_tensor(pixelcnn.TENSOR_GRAD, i, torch.grad(name));
                 }
                 engine.adam_step(adam);
-                torch.adamStep(lr);
+                torch.adamStep(lr, weightDecay);
                 for (int i = 0; i < engine.tensor_count(); i++) {
                     String name = engine.tensor_name(i);
                     float[] after = new float[before[i].length];

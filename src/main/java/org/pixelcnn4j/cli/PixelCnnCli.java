@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         versionProvider = PixelCnnCli.Version.class,
         description = {"Train PixelCNN models, score images by exact log-likelihood, draw samples and "
                 + "complete images.", ""},
-        subcommands = {TrainCommand.class, EvalCommand.class, SampleCommand.class, CompleteCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, OodCommand.class, SampleCommand.class, CompleteCommand.class,
                 InfoCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Run 'pixelcnn4j COMMAND --help' for the options of a command."})

@@ -83,6 +83,17 @@ final class TrainCommand implements Callable<Integer> {
             description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
     double learningRate = 1e-3;
 
+    @Option(names = "--mutation-rate", paramLabel = "RATE", order = 24,
+            description = "Train on mutated images: each sub-pixel replaced by a random value with this "
+                    + "probability before each step (the background model of a likelihood ratio, 'ood "
+                    + "--background': 0.1 to 0.3). Default: ${DEFAULT-VALUE} (off).")
+    double mutationRate;
+
+    @Option(names = "--weight-decay", paramLabel = "L2", order = 25,
+            description = "L2 weight decay added to the gradient (torch.optim.Adam's weight_decay). "
+                    + "Default: ${DEFAULT-VALUE} (off).")
+    double weightDecay;
+
     @Option(names = "--checkpoint", paramLabel = "FILE", order = 30,
             description = "The checkpoint to write (and to read with --resume). Default: ${DEFAULT-VALUE}.")
     Path checkpoint = Path.of("model.safetensors");
@@ -181,7 +192,8 @@ final class TrainCommand implements Callable<Integer> {
         double rate = stored != null ? stored.learningRate() : learningRate;
         TrainingSettings settings = new TrainingSettings(dataName, labelsName, dataLimit, threshold, batch, rate, split,
                 shuffleSeed, target, every, train.count(), train.checksum(), validation == null ? 0 : validation.count(),
-                validation == null ? 0 : validation.checksum());
+                validation == null ? 0 : validation.checksum(), stored != null ? stored.mutationRate() : mutationRate,
+                stored != null ? stored.weightDecay() : weightDecay);
 
         Device device = compute.device();
         try (PixelCnn net = stored != null ? Inputs.loadModel(checkpoint, device)
@@ -225,6 +237,8 @@ final class TrainCommand implements Callable<Integer> {
                         .optBatchSize(settings.batchSize())
                         .optLearningRate(settings.learningRate())
                         .optShuffleSeed(settings.seed())
+                        .optMutationRate(settings.mutationRate())
+                        .optWeightDecay(settings.weightDecay())
                         .build();
                 guard.enterTraining();
                 try {
@@ -335,6 +349,12 @@ final class TrainCommand implements Callable<Integer> {
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw CliException.usage("--lr: expected a positive learning rate, got " + learningRate);
         }
+        if (!(mutationRate >= 0 && mutationRate <= 1)) {
+            throw CliException.usage("--mutation-rate: expected a fraction in [0, 1], got " + mutationRate);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw CliException.usage("--weight-decay: expected 0 or a positive value, got " + weightDecay);
+        }
         compute.check();
         data.check();
         if (binarize.valueOrDefault() < 0 || binarize.valueOrDefault() > 255) {
@@ -367,6 +387,8 @@ final class TrainCommand implements Callable<Integer> {
         same("--validation-split", stored.validationSplit(), validationSplit);
         same("--batch-size", stored.batchSize(), batchSize);
         same("--lr", stored.learningRate(), learningRate);
+        same("--mutation-rate", stored.mutationRate(), mutationRate);
+        same("--weight-decay", stored.weightDecay(), weightDecay);
         same("--seed", stored.seed(), seed);
         for (Object[] option : architecture.againstCheckpoint(config)) {
             same((String) option[0], option[1], option[2]);

@@ -22,10 +22,13 @@ import java.util.Map;
  * @param trainChecksum CRC32C of the training images as read
  * @param validationImages number of validation images
  * @param validationChecksum CRC32C of the validation images as read, 0 if there are none
+ * @param mutationRate fraction of sub-pixels mutated before each step (0 = off; absent in older
+ *     checkpoints, which read as 0)
+ * @param weightDecay Adam's L2 weight decay (0 = off; absent in older checkpoints)
  */
 record TrainingSettings(String data, String labels, int limit, int threshold, int batchSize, double learningRate,
         double validationSplit, long seed, long targetSteps, int checkpointEvery, int trainImages,
-        long trainChecksum, int validationImages, long validationChecksum) {
+        long trainChecksum, int validationImages, long validationChecksum, double mutationRate, double weightDecay) {
 
     /** Prefix of the metadata keys. */
     static final String PREFIX = "train.";
@@ -51,6 +54,12 @@ record TrainingSettings(String data, String labels, int limit, int threshold, in
         m.put(PREFIX + "train_checksum", Long.toHexString(trainChecksum));
         m.put(PREFIX + "validation_images", Integer.toString(validationImages));
         m.put(PREFIX + "validation_checksum", Long.toHexString(validationChecksum));
+        if (mutationRate > 0) {
+            m.put(PREFIX + "mutation_rate", Double.toString(mutationRate));
+        }
+        if (weightDecay > 0) {
+            m.put(PREFIX + "weight_decay", Double.toString(weightDecay));
+        }
         return m;
     }
 
@@ -78,7 +87,9 @@ record TrainingSettings(String data, String labels, int limit, int threshold, in
                 r.integer("batch_size"), r.decimal("learning_rate"), r.decimal("validation_split"),
                 r.longValue("seed", 10), r.longValue("target_steps", 10), r.integer("checkpoint_every"),
                 r.integer("train_images"), r.longValue("train_checksum", 16), r.integer("validation_images"),
-                r.longValue("validation_checksum", 16));
+                r.longValue("validation_checksum", 16),
+                metadata.containsKey(PREFIX + "mutation_rate") ? r.decimal("mutation_rate") : 0.0,
+                metadata.containsKey(PREFIX + "weight_decay") ? r.decimal("weight_decay") : 0.0);
     }
 
     private record Reader(Map<String, String> metadata, Path file) {

@@ -451,6 +451,14 @@ public final class TorchPixelCnn implements AutoCloseable {
      * call changes the group's learning rate and keeps the moments.
      */
     public void adamStep(float lr) {
+        adamStep(lr, 0.0);
+    }
+
+    /**
+     * {@link #adamStep(float)} with torch.optim.Adam's L2 weight decay (set when the optimiser is
+     * created, at the first call).
+     */
+    public void adamStep(float lr, double weightDecay) {
         checkOpen();
         try (PointerScope scope = new PointerScope()) {
             if (adam == null) {
@@ -462,6 +470,7 @@ public final class TorchPixelCnn implements AutoCloseable {
                 // weight decay, no amsgrad. Do not write betas() through its DoublePointer:
                 // std::tuple<double,double> keeps beta2 at index 0 and beta1 at index 1.
                 AdamOptions opts = new AdamOptions(lr);
+                opts.weight_decay().put(weightDecay);
                 adam = new Adam(tv, opts);
                 adam.retainReference(); // survives this scope; freed in close()
                 adamLr = lr;

@@ -12,6 +12,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.pixelcnn4j.BatchSchedule;
 import org.pixelcnn4j.Images;
+import org.pixelcnn4j.Mutation;
 import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.TrainingConfig;
@@ -140,7 +141,8 @@ public final class DataParallelTrainer {
     /** One step: weights and batch out, the partitions' gradients back, summed, one Adam step. */
     private StepResult step(PixelCnn model, ModelSource source, TrainingData data, int[] batch,
             TrainingConfig training) {
-        Broadcast<StepInput> input = sc.broadcast(new StepInput(model.packedWeights(), batch));
+        Broadcast<StepInput> input = sc.broadcast(new StepInput(model.packedWeights(), batch, model.step(),
+                training.mutationRate(), training.shuffleSeed()));
         try {
             List<Share> shares = data.blocks().map(new ShareGradient(source, input)).collect();
             int size = model.packedSize();
@@ -180,8 +182,12 @@ public final class DataParallelTrainer {
         }
     }
 
-    /** What every task of a step needs: the weights to compute with and the batch's image indices. */
-    record StepInput(float[] weights, int[] batch) implements Serializable {
+    /**
+     * What every task of a step needs: the weights to compute with, the batch's image indices,
+     * and what mutates them (the step, the mutation rate, the shuffle seed: {@link Mutation}).
+     */
+    record StepInput(float[] weights, int[] batch, long step, double mutationRate, long shuffleSeed)
+            implements Serializable {
     }
 
     /** A partition's part of a step: its gradient (null when it holds none of the batch), NLL sum and count. */
@@ -217,10 +223,13 @@ public final class DataParallelTrainer {
             byte[] values = new byte[n * size];
             int[] labels = block.labels() == null ? null : new int[n];
             int k = 0;
-            for (int index : batch) {  // in the batch's order
-                long local = index - block.first();
+            for (int slot = 0; slot < batch.length; slot++) {  // in the batch's order
+                long local = batch[slot] - block.first();
                 if (local >= 0 && local < block.count()) {
                     System.arraycopy(block.values(), (int) local * size, values, k * size, size);
+                    // Mutated as PixelCnn.train mutates the image in this slot of this step.
+                    Mutation.apply(values, k * size, size, shape.levels(), step.mutationRate(), step.shuffleSeed(),
+                            step.step(), slot);
                     if (labels != null) {
                         labels[k] = block.labels()[(int) local];
                     }

@@ -226,6 +226,25 @@ class SparkLocalTest {
         }
     }
 
+    /** Mutated inputs and weight decay (a likelihood ratio's background model) train as on one machine. */
+    @Test
+    void mutationAndWeightDecayTrainAsOnOneMachine() {
+        Images data = ImageFormat.forModel(SparkTesting.smallBinary(), 127).convert(raw.slice(0, 128));
+        TrainingConfig training = TrainingConfig.builder().setSteps(6).optBatchSize(16).optMutationRate(0.2)
+                .optWeightDecay(1e-3).build();
+        try (PixelCnn local = PixelCnn.create(SparkTesting.smallBinary());
+                PixelCnn driver = PixelCnn.create(SparkTesting.smallBinary());
+                PixelCnn plain = PixelCnn.create(SparkTesting.smallBinary());
+                TrainingData distributed = TrainingData.of(spark, data, 3)) {
+            local.train(data, training);
+            DataParallelTrainer.builder(spark).build().train(driver, distributed, training, null);
+            float diff = maxAbsDiff(local.packedWeights(), driver.packedWeights());
+            assertTrue(diff <= WEIGHT_BOUND, "mutated training on 3 partitions: " + diff);
+            plain.train(data, TrainingConfig.builder().setSteps(6).optBatchSize(16).build());
+            assertTrue(maxAbsDiff(plain.packedWeights(), local.packedWeights()) > 1e-4, "mutation changed nothing");
+        }
+    }
+
     /** The DataFrame path (PNG bytes decoded on the executors) trains as the in-memory images do. */
     @Test
     void trainingFromADataFrameEqualsTrainingFromImages() throws IOException {
