@@ -194,7 +194,8 @@ public final class OodEvaluation {
         }
 
         /**
-         * One row per image: set (in or out), index in its set, then every score. Atomic.
+         * One row per image: set (in or out), index in its set, then every score. Atomic; the
+         * folder is created if needed.
          *
          * @param file the CSV file
          * @throws IOException if it cannot be written
@@ -220,7 +221,8 @@ public final class OodEvaluation {
         }
 
         /**
-         * The measures of every score, and the set sizes, as JSON. Atomic.
+         * The measures of every score, and the set sizes, as JSON. Atomic; the folder is created
+         * if needed.
          *
          * @param file the JSON file
          * @throws IOException if it cannot be written
@@ -271,6 +273,10 @@ public final class OodEvaluation {
         }
 
         private static void writeText(Path file, String text) throws IOException {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(file, out -> {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
