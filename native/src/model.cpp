@@ -336,16 +336,23 @@ void Model::set_adam_step_count(long long steps) {
 
 float Model::forward_backward(const unsigned char* images, int count) { return forward_backward(images, nullptr, count); }
 
-float Model::forward_backward(const unsigned char* images, const int* labels, int count) {
-    ModelImpl& m = *impl_;
-    m.check_images(images, count, "forward_backward");
-    m.check_labels(labels, count, "forward_backward");
+// Forward, loss and backward over `count` images whose gradient is that of their NLL sum over
+// C*H*W*global_count: the whole batch's mean (global_count = count) or one share of a larger
+// batch. Returns the summed NLL in nats.
+static double batch_gradient(ModelImpl& m, const unsigned char* images, const int* labels, int count,
+                             int global_count, const char* what) {
+    m.check_images(images, count, what);
+    m.check_labels(labels, count, what);
     m.ensure_capacity(count);
     const double dims = static_cast<double>(m.cfg.channels) * m.cfg.height * m.cfg.width;
     exec::forward(m, images, labels, count);
-    const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * count)));
+    const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * global_count)));
     exec::backward(m, count);
-    return static_cast<float>(total / count);
+    return total;
+}
+
+float Model::forward_backward(const unsigned char* images, const int* labels, int count) {
+    return static_cast<float>(batch_gradient(*impl_, images, labels, count, count, "forward_backward") / count);
 }
 
 double Model::forward_backward_share(const unsigned char* images, const int* labels, int count, int global_count) {
@@ -360,14 +367,7 @@ double Model::forward_backward_share(const unsigned char* images, const int* lab
         m.backend->upload(m.grads.f(), zeros.data(), zeros.size() * sizeof(float));
         return 0.0;
     }
-    m.check_images(images, count, "forward_backward_share");
-    m.check_labels(labels, count, "forward_backward_share");
-    m.ensure_capacity(count);
-    const double dims = static_cast<double>(m.cfg.channels) * m.cfg.height * m.cfg.width;
-    exec::forward(m, images, labels, count);
-    const double total = exec::loss(m, images, count, true, static_cast<float>(1.0 / (dims * global_count)));
-    exec::backward(m, count);
-    return total;
+    return batch_gradient(m, images, labels, count, global_count, "forward_backward_share");
 }
 
 // A setting the update uses as a float: positive and finite in float, not only in double (1e300
@@ -431,25 +431,44 @@ void Model::log_likelihood(const unsigned char* images, int count, double* nll_o
     log_likelihood(images, nullptr, count, nll_out);
 }
 
+// Per-image NLL (nll_out, nullable) and per-value maps (map_out, NCHW, nullable) in chunks of
+// the working memory: the one scoring loop of log_likelihood and log_likelihood_map.
+static void score(ModelImpl& m, const unsigned char* images, const int* labels, int count, double* nll_out,
+                  float* map_out) {
+    const int chunk = std::max(m.capacity, kEvalChunk);
+    const int C = m.cfg.channels;
+    const int64_t plane = static_cast<int64_t>(m.cfg.height) * m.cfg.width;
+    const int64_t image_size = C * plane;
+    std::vector<float> values;  // one chunk's maps, position * C + channel
+    for (int start = 0; start < count; start += chunk) {
+        const int n = std::min(chunk, count - start);
+        m.ensure_capacity(n);
+        if (map_out) values.resize(static_cast<size_t>(n * image_size));
+        const unsigned char* batch = images + start * image_size;
+        exec::forward(m, batch, labels ? labels + start : nullptr, n);
+        exec::loss(m, batch, n, false, 0.0f, map_out ? values.data() : nullptr);
+        for (int i = 0; i < n; ++i) {
+            if (map_out) {
+                float* map = map_out + (start + i) * image_size;
+                const float* v = values.data() + i * image_size;
+                for (int64_t p = 0; p < plane; ++p)
+                    for (int c = 0; c < C; ++c) map[c * plane + p] = v[p * C + c];
+            }
+            if (nll_out) {
+                double total = 0.0;
+                for (int y = 0; y < m.cfg.height; ++y) total += m.row_nll[static_cast<int64_t>(i) * m.cfg.height + y];
+                nll_out[start + i] = total;
+            }
+        }
+    }
+}
+
 void Model::log_likelihood(const unsigned char* images, const int* labels, int count, double* nll_out) {
     ModelImpl& m = *impl_;
     m.check_images(images, count, "log_likelihood");
     m.check_labels(labels, count, "log_likelihood");
     PCNN_REQUIRE(nll_out != nullptr, "log_likelihood: output buffer is null");
-    const int chunk = std::max(m.capacity, kEvalChunk);
-    const int64_t image_size = static_cast<int64_t>(m.cfg.channels) * m.cfg.height * m.cfg.width;
-    for (int start = 0; start < count; start += chunk) {
-        const int n = std::min(chunk, count - start);
-        m.ensure_capacity(n);
-        const unsigned char* batch = images + start * image_size;
-        exec::forward(m, batch, labels ? labels + start : nullptr, n);
-        exec::loss(m, batch, n, false, 0.0f);
-        for (int i = 0; i < n; ++i) {
-            double total = 0.0;
-            for (int y = 0; y < m.cfg.height; ++y) total += m.row_nll[static_cast<int64_t>(i) * m.cfg.height + y];
-            nll_out[start + i] = total;
-        }
-    }
+    score(m, images, labels, count, nll_out, nullptr);
 }
 
 void Model::log_likelihood_map(const unsigned char* images, const int* labels, int count, double* nll_out,
@@ -458,30 +477,7 @@ void Model::log_likelihood_map(const unsigned char* images, const int* labels, i
     m.check_images(images, count, "log_likelihood_map");
     m.check_labels(labels, count, "log_likelihood_map");
     PCNN_REQUIRE(map_out != nullptr, "log_likelihood_map: map buffer is null");
-    const int chunk = std::max(m.capacity, kEvalChunk);
-    const int C = m.cfg.channels;
-    const int64_t plane = static_cast<int64_t>(m.cfg.height) * m.cfg.width;
-    const int64_t image_size = C * plane;
-    std::vector<float> values;  // one chunk's, position * C + channel
-    for (int start = 0; start < count; start += chunk) {
-        const int n = std::min(chunk, count - start);
-        m.ensure_capacity(n);
-        values.resize(static_cast<size_t>(n * image_size));
-        const unsigned char* batch = images + start * image_size;
-        exec::forward(m, batch, labels ? labels + start : nullptr, n);
-        exec::loss(m, batch, n, false, 0.0f, values.data());
-        for (int i = 0; i < n; ++i) {
-            float* map = map_out + (start + i) * image_size;
-            const float* v = values.data() + i * image_size;
-            for (int64_t p = 0; p < plane; ++p)
-                for (int c = 0; c < C; ++c) map[c * plane + p] = v[p * C + c];
-            if (nll_out) {
-                double total = 0.0;
-                for (int y = 0; y < m.cfg.height; ++y) total += m.row_nll[static_cast<int64_t>(i) * m.cfg.height + y];
-                nll_out[start + i] = total;
-            }
-        }
-    }
+    score(m, images, labels, count, nll_out, map_out);
 }
 
 void Model::logits(const unsigned char* images, int count, float* out) { logits(images, nullptr, count, out); }

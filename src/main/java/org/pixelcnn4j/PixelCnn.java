@@ -203,13 +203,7 @@ public final class PixelCnn implements AutoCloseable {
                     + " training images, got " + training.batchSize());
         }
         enter();
-        try (AdamConfig adam = new AdamConfig()
-                .learning_rate(training.learningRate())
-                .beta1(training.beta1())
-                .beta2(training.beta2())
-                .eps(training.eps())
-                .clip_norm(training.clipNorm())
-                .weight_decay(training.weightDecay())) {
+        try (AdamConfig adam = adamConfig(training)) {
             BatchOrder batches = new BatchOrder(data, training.batchSize(), training.shuffleSeed(),
                     training.mutationRate(), config.levels());
             TrainingProgress last = null;
@@ -352,13 +346,7 @@ public final class PixelCnn implements AutoCloseable {
             throw new NullPointerException("training must not be null");
         }
         enter();
-        try (AdamConfig adam = new AdamConfig()
-                .learning_rate(training.learningRate())
-                .beta1(training.beta1())
-                .beta2(training.beta2())
-                .eps(training.eps())
-                .clip_norm(training.clipNorm())
-                .weight_decay(training.weightDecay())) {
+        try (AdamConfig adam = adamConfig(training)) {
             return EngineCalls.run(() -> {
                 model.write_packed(pixelcnn.TENSOR_GRAD, gradient);
                 model.adam_step(adam);
@@ -367,6 +355,17 @@ public final class PixelCnn implements AutoCloseable {
         } finally {
             leave();
         }
+    }
+
+    /** The engine's Adam settings of a training configuration (the caller closes them). */
+    private static AdamConfig adamConfig(TrainingConfig training) {
+        return new AdamConfig()
+                .learning_rate(training.learningRate())
+                .beta1(training.beta1())
+                .beta2(training.beta2())
+                .eps(training.eps())
+                .clip_norm(training.clipNorm())
+                .weight_decay(training.weightDecay());
     }
 
     private void checkPacked(float[] vector, String what) {

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkFiles;
 import org.apache.spark.TaskContext;
 import org.apache.spark.util.TaskCompletionListener;
 import org.pixelcnn4j.Device;
@@ -146,7 +147,10 @@ final class ExecutorModels {
         Path file = FILES.get(source.key());
         if (file == null || !Files.exists(file)) {
             byte[] bytes = source.bytes();
-            Path temp = Files.createTempFile("pixelcnn4j-executor-", ".safetensors");
+            // In the application's own folder (SparkFiles' root, which Spark deletes when the
+            // application ends, even after an executor is killed), not the system's temp folder.
+            Path temp = Files.createTempFile(Path.of(SparkFiles.getRootDirectory()), "pixelcnn4j-executor-",
+                    ".safetensors");
             Files.write(temp, bytes);
             file = temp;
             FILES.put(source.key(), file);

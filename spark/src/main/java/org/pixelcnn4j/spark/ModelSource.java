@@ -56,6 +56,23 @@ final class ModelSource implements Serializable {
         return new ModelSource(key, sc.broadcast(bytes), ModelShape.of(model.config()));
     }
 
+    /**
+     * What a builder was given: a checkpoint file (read and verified here) or a model (its state
+     * now), shared under its content's key.
+     *
+     * @throws IllegalStateException naming {@code what} if neither was given
+     */
+    static ModelSource ofEither(JavaSparkContext sc, Path checkpoint, PixelCnn model, String what)
+            throws IOException {
+        if (checkpoint != null) {
+            return ofCheckpoint(sc, checkpoint);
+        }
+        if (model != null) {
+            return ofModel(sc, model, false);
+        }
+        throw new IllegalStateException(what + ": set a checkpoint or a model");
+    }
+
     /** The model's checkpoint, as {@link PixelCnn#save} writes it. */
     static byte[] checkpointBytes(PixelCnn model) {
         try {

@@ -299,15 +299,7 @@ public final class PixelCnnSampler implements AutoCloseable {
          */
         public PixelCnnSampler build() throws IOException {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            ModelSource source;
-            if (checkpoint != null) {
-                source = ModelSource.ofCheckpoint(sc, checkpoint);
-            } else if (model != null) {
-                source = ModelSource.ofModel(sc, model, false);
-            } else {
-                throw new IllegalStateException("PixelCnnSampler: set a checkpoint or a model");
-            }
-            return new PixelCnnSampler(spark, source);
+            return new PixelCnnSampler(spark, ModelSource.ofEither(sc, checkpoint, model, "PixelCnnSampler"));
         }
     }
 }

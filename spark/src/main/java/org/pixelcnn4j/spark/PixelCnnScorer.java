@@ -341,15 +341,7 @@ public final class PixelCnnScorer implements AutoCloseable {
          */
         public PixelCnnScorer build() throws IOException {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            ModelSource source;
-            if (checkpoint != null) {
-                source = ModelSource.ofCheckpoint(sc, checkpoint);
-            } else if (model != null) {
-                source = ModelSource.ofModel(sc, model, false);
-            } else {
-                throw new IllegalStateException("PixelCnnScorer: set a checkpoint or a model");
-            }
-            return new PixelCnnScorer(this, source);
+            return new PixelCnnScorer(this, ModelSource.ofEither(sc, checkpoint, model, "PixelCnnScorer"));
         }
     }
 }

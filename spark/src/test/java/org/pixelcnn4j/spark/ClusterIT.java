@@ -183,7 +183,7 @@ class ClusterIT {
             try (TrainingData distributed = TrainingData.of(spark, data, partitions);
                     PixelCnn model = PixelCnn.create(SparkTesting.smallBinary())) {
                 DataParallelTrainer.builder(spark).build().train(model, distributed, training, null);
-                float diff = maxAbsDiff(local, model.packedWeights());
+                float diff = SparkTesting.maxAbsDiff(local, model.packedWeights());
                 System.out.printf("cluster, %d partitions on 3 executors: max |w - w_local| after 20 steps = %.3g%n",
                         partitions, diff);
                 assertTrue(diff <= SparkLocalTest.WEIGHT_BOUND, partitions + " partitions: " + diff);
@@ -211,14 +211,4 @@ class ClusterIT {
         assertTrue(Files.size(checkpoint) > 0);
     }
 
-    private static float maxAbsDiff(float[] a, float[] b) {
-        float worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            float d = Math.abs(a[i] - b[i]);
-            if (!(d <= worst)) {
-                worst = d;
-            }
-        }
-        return worst;
-    }
 }

@@ -155,17 +155,6 @@ class SparkLocalTest {
         }
     }
 
-    private static float maxAbsDiff(float[] a, float[] b) {
-        float worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            float d = Math.abs(a[i] - b[i]);
-            if (!(d <= worst)) {
-                worst = d;
-            }
-        }
-        return worst;
-    }
-
     /** The float-rounding bound of K-partition training against one machine after 20 steps. */
     static final float WEIGHT_BOUND = 1e-4f;
 
@@ -192,7 +181,7 @@ class SparkLocalTest {
                         DataParallelTrainer.builder(spark).build().train(model, distributed, training, null);
                         assertEquals(20, model.step());
                         float[] w = model.packedWeights();
-                        float diff = maxAbsDiff(local, w);
+                        float diff = SparkTesting.maxAbsDiff(local, w);
                         System.out.printf("data-parallel, %d partition(s), run %d: max |w - w_local| = %.3g%n",
                                 partitions, run, diff);
                         if (partitions == 1) {
@@ -238,10 +227,10 @@ class SparkLocalTest {
                 TrainingData distributed = TrainingData.of(spark, data, 3)) {
             local.train(data, training);
             DataParallelTrainer.builder(spark).build().train(driver, distributed, training, null);
-            float diff = maxAbsDiff(local.packedWeights(), driver.packedWeights());
+            float diff = SparkTesting.maxAbsDiff(local.packedWeights(), driver.packedWeights());
             assertTrue(diff <= WEIGHT_BOUND, "mutated training on 3 partitions: " + diff);
             plain.train(data, TrainingConfig.builder().setSteps(6).optBatchSize(16).build());
-            assertTrue(maxAbsDiff(plain.packedWeights(), local.packedWeights()) > 1e-4, "mutation changed nothing");
+            assertTrue(SparkTesting.maxAbsDiff(plain.packedWeights(), local.packedWeights()) > 1e-4, "mutation changed nothing");
         }
     }
 

@@ -94,4 +94,16 @@ final class SparkTesting {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         return spark.createDataFrame(sc.parallelize(rows(raw, labels), partitions), schema());
     }
+
+    /** The largest |a[i] - b[i]|; a NaN difference sticks (it must fail the bound it feeds). */
+    static float maxAbsDiff(float[] a, float[] b) {
+        float worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            float d = Math.abs(a[i] - b[i]);
+            if (!(d <= worst)) {
+                worst = d;
+            }
+        }
+        return worst;
+    }
 }
