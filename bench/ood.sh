@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The OOD figures of README "Anomaly and out-of-distribution scores"
-# (src/test/java/org/pixelcnn4j/bench/OodBench.java): a binary PixelCNN and a mutation-trained
-# background model on seven Fashion-MNIST classes, every score's AUROC, AUPRC and FPR at 95% TPR
-# against the three held-out classes and shifted sets.
+# (src/test/java/org/pixelcnn4j/bench/OodBench.java): binary PixelCNNs and mutation-trained
+# background models (mutation rates 0.1, 0.2, 0.3) on seven Fashion-MNIST classes (held-out
+# classes, shifted sets, MNIST) and on all ten (against MNIST, the papers' protocol); every
+# score's AUROC, AUPRC and FPR at 95% TPR, the complexity score with every compressor.
 #
-#   bench/ood.sh            2,000 steps per model (about 10 minutes on 2 cores): bench/results/ood/
+#   bench/ood.sh            2,000 steps per model, 8 models (about 45 minutes on 2 cores): bench/results/ood/
 #   bench/ood.sh --quick    200 steps, to check that it runs: bench/results/partial/ood/
-#   bench/ood.sh --models bench/results/ood    score the saved models again (no training)
+#   bench/ood.sh --reuse    score the models an earlier run saved in the output folder again
+#   bench/ood.sh --rates 0.2 --protocols all    fewer models
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()

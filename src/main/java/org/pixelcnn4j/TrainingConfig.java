@@ -14,6 +14,15 @@ package org.pixelcnn4j;
  * }</pre>
  */
 public final class TrainingConfig {
+    /**
+     * The mutation rate of {@link #backgroundBuilder()}: the middle of the range Ren et al. (2019)
+     * searched (0.1 to 0.3).
+     */
+    public static final double BACKGROUND_MUTATION_RATE = 0.2;
+
+    /** The L2 weight decay of {@link #backgroundBuilder()}, as Ren et al. (2019) regularise it. */
+    public static final double BACKGROUND_WEIGHT_DECAY = 1e-4;
+
     private final int steps;
     private final int batchSize;
     private final double learningRate;
@@ -41,6 +50,23 @@ public final class TrainingConfig {
     /** @return a builder with Adam's usual defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8), batch 32 */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder for the background model of a likelihood ratio (Ren et al. 2019,
+     * {@link org.pixelcnn4j.ood.LikelihoodRatio}): {@link #builder()}'s settings plus mutated
+     * inputs at {@value #BACKGROUND_MUTATION_RATE} and L2 weight decay
+     * {@value #BACKGROUND_WEIGHT_DECAY}. Train it on the same data, with the same architecture and
+     * about as long as the model it corrects.
+     *
+     * <pre>{@code
+     * background.train(data, TrainingConfig.backgroundBuilder().setSteps(2000).build());
+     * }</pre>
+     *
+     * @return the preset builder; any setting can still be changed
+     */
+    public static Builder backgroundBuilder() {
+        return new Builder().optMutationRate(BACKGROUND_MUTATION_RATE).optWeightDecay(BACKGROUND_WEIGHT_DECAY);
     }
 
     /** @return optimiser steps to run */
@@ -194,7 +220,8 @@ public final class TrainingConfig {
          * replaced, with probability {@code mutationRate}, by a value drawn uniformly from the
          * model's levels ({@link Mutation}: seeded by the shuffle seed, the step and the image's
          * place in the batch, so runs and resumed runs see the same mutations). The background
-         * model of a likelihood ratio (Ren et al. 2019) is trained this way, at 0.1 to 0.3.
+         * model of a likelihood ratio (Ren et al. 2019) is trained this way, at 0.1 to 0.3
+         * ({@link TrainingConfig#backgroundBuilder()}).
          *
          * @param mutationRate in [0, 1]; 0 (off) is the default
          * @return this builder

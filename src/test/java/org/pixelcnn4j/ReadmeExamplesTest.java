@@ -44,6 +44,6 @@ class ReadmeExamplesTest {
             assertEquals(source, code, "README block differs from " + file);
             checked.add(name.group(1));
         }
-        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated", "GpuOrCpu", "ScaleOut"), checked);
+        assertEquals(List.of("TrainScoreSample", "SampleAndComplete", "ConditionalGated", "OodScores", "GpuOrCpu", "ScaleOut"), checked);
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.pixelcnn4j.Images;
@@ -11,6 +12,7 @@ import org.pixelcnn4j.PixelCnn;
 import org.pixelcnn4j.PixelCnnConfig;
 import org.pixelcnn4j.data.DataSet;
 import org.pixelcnn4j.data.ImageSource;
+import org.pixelcnn4j.ood.InputComplexity;
 import org.pixelcnn4j.ood.OodEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,9 +27,10 @@ import picocli.CommandLine.Spec;
                     + "anomaly score and report how well each separates them: AUROC, AUPRC (OOD positive) and "
                     + "the false-positive rate at 95% true-positive rate.",
             "Scores (higher = more unusual): nll (nats), bits_per_dim, likelihood_ratio (NLL minus the "
-                    + "--background model's NLL; train that one with 'train --mutation-rate 0.2 --weight-decay "
-                    + "...'), complexity (NLL in bits minus the PNG length in bits).",
-            "Writes DIR/scores.csv (every image), DIR/summary.json and DIR/histograms/SCORE.png.",
+                    + "--background model's NLL; train that one with 'train --background-model'), complexity (NLL "
+                    + "in bits minus the PNG length in bits; complexity_NAME for the other --compressors).",
+            "Writes DIR/scores.csv (every image), DIR/summary.json, DIR/histograms/SCORE.png and, with --maps, "
+                    + "DIR/maps/SET-SCORE.png.",
             ""})
 final class OodCommand implements Callable<Integer> {
     @Spec
@@ -53,7 +56,19 @@ final class OodCommand implements Callable<Integer> {
             description = "Use only the first N images of each set (0: all). Default: ${DEFAULT-VALUE}.")
     int limit;
 
-    @Option(names = "--output", paramLabel = "DIR", order = 6,
+    @Option(names = "--compressors", paramLabel = "LIST", split = ",", order = 6,
+            description = "The lossless compressors of the complexity scores, comma-separated: png (the score "
+                    + "'complexity'), gif, tiff_lzw, tiff_deflate, tiff_packbits, ccitt_t6 (binary images), deflate "
+                    + "(the others' scores are complexity_NAME). Default: png.")
+    List<String> compressors = List.of("png");
+
+    @Option(names = "--maps", paramLabel = "N", order = 7,
+            description = "Also draw, for every score and both sets, the N images it ranks most unusual with "
+                    + "their per-pixel maps (NLL; with --background both models' and the ratio's): "
+                    + "DIR/maps/SET-SCORE.png. Default: ${DEFAULT-VALUE} (none).")
+    int maps;
+
+    @Option(names = "--output", paramLabel = "DIR", order = 8,
             description = "Where the reports go. Default: ${DEFAULT-VALUE}.")
     Path output = Path.of("ood-report");
 
@@ -72,6 +87,17 @@ final class OodCommand implements Callable<Integer> {
         compute.check();
         if (limit < 0) {
             throw CliException.usage("--limit: expected 0 (all) or a positive count, got " + limit);
+        }
+        if (maps < 0 || maps > 1000) {
+            throw CliException.usage("--maps: expected 0 (none) to 1000 images, got " + maps);
+        }
+        InputComplexity.Compressor[] chosen = new InputComplexity.Compressor[compressors.size()];
+        for (int i = 0; i < chosen.length; i++) {
+            try {
+                chosen[i] = InputComplexity.Compressor.of(compressors.get(i));
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("--compressors: " + e.getMessage());
+            }
         }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -92,8 +118,10 @@ final class OodCommand implements Callable<Integer> {
             Images outImages = read(out, config, threshold, "--out");
             ProgressPrinter printer = new ProgressPrinter(err, compute.progress());
             OodEvaluation.Result result;
+            OodEvaluation evaluation;
             try {
-                result = OodEvaluation.of(model).optBackground(bg)
+                evaluation = OodEvaluation.of(model).optBackground(bg).optCompressors(chosen);
+                result = evaluation
                         .optProgress((done, total) -> printer.bar((double) done / total,
                                 "scored " + done + "/" + total + " image passes", done.equals(total)))
                         .evaluate(inImages, outImages);
@@ -106,6 +134,14 @@ final class OodCommand implements Callable<Integer> {
                 result.writeCsv(output.resolve("scores.csv"));
                 result.writeJson(output.resolve("summary.json"));
                 result.writeHistograms(output.resolve("histograms"));
+                if (maps > 0) {
+                    for (OodEvaluation.Score score : result.scores()) {
+                        evaluation.writeMostUnusual(inImages, score.in(), maps,
+                                output.resolve("maps").resolve("in-" + score.name() + ".png"));
+                        evaluation.writeMostUnusual(outImages, score.out(), maps,
+                                output.resolve("maps").resolve("out-" + score.name() + ".png"));
+                    }
+                }
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILURE, "could not write the reports in " + output + ": " + e.getMessage(),
                         e);
@@ -113,7 +149,7 @@ final class OodCommand implements Callable<Integer> {
             stdout.printf("in: %s (%d images), out: %s (%d images)%n", in, inImages.count(), out, outImages.count());
             stdout.print(result);
             stdout.println("wrote " + output.resolve("scores.csv") + ", " + output.resolve("summary.json") + ", "
-                    + output.resolve("histograms"));
+                    + output.resolve("histograms") + (maps > 0 ? ", " + output.resolve("maps") : ""));
             stdout.flush();
             return ExitCodes.OK;
         }

@@ -94,6 +94,11 @@ final class TrainCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE} (off).")
     double weightDecay;
 
+    @Option(names = "--background-model", order = 26,
+            description = "Train the background model of a likelihood ratio ('ood --background'): "
+                    + "--mutation-rate 0.2 and --weight-decay 1e-4 unless given.")
+    boolean backgroundModel;
+
     @Option(names = "--checkpoint", paramLabel = "FILE", order = 30,
             description = "The checkpoint to write (and to read with --resume). Default: ${DEFAULT-VALUE}.")
     Path checkpoint = Path.of("model.safetensors");
@@ -334,6 +339,10 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private void checkOptions() {
+        if (backgroundModel) {
+            mutationRate = given("--mutation-rate") ? mutationRate : TrainingConfig.BACKGROUND_MUTATION_RATE;
+            weightDecay = given("--weight-decay") ? weightDecay : TrainingConfig.BACKGROUND_WEIGHT_DECAY;
+        }
         if (steps != null && epochs != null) {
             throw CliException.usage("--steps and --epochs both given; expected one of them");
         }
@@ -387,6 +396,10 @@ final class TrainCommand implements Callable<Integer> {
         same("--validation-split", stored.validationSplit(), validationSplit);
         same("--batch-size", stored.batchSize(), batchSize);
         same("--lr", stored.learningRate(), learningRate);
+        if (backgroundModel && stored.mutationRate() == 0) {
+            throw CliException.usage("--background-model: " + checkpoint + " was trained without mutated inputs; "
+                    + "a background model has to be one from its first step");
+        }
         same("--mutation-rate", stored.mutationRate(), mutationRate);
         same("--weight-decay", stored.weightDecay(), weightDecay);
         same("--seed", stored.seed(), seed);

@@ -298,10 +298,6 @@ public final class Png {
     }
 
     /**
-     * Writes a PNG to a temporary file next to {@code target} and renames it into place, so readers
-     * never see a half-written image and a failed write leaves the old file untouched.
-     */
-    /**
      * A per-pixel NLL map drawn over its image: the image dimmed in gray (colour images by their
      * luma), each pixel tinted by its nats on a black-red-yellow-white scale, more opaque where
      * higher, so the pixels the model finds surprising stand out.
@@ -319,24 +315,52 @@ public final class Png {
      */
     public static BufferedImage heatMap(Images images, int index, int levels, float[] pixelNats, double maxNats,
             int scale) {
-        Objects.requireNonNull(pixelNats, "pixelNats");
+        return drawMap("heatMap", images, index, levels, pixelNats, maxNats, scale, false);
+    }
+
+    /**
+     * A signed per-pixel map drawn over its image, such as a likelihood ratio's
+     * ({@link org.pixelcnn4j.ood.LikelihoodRatioMap#pixelMap}): positive values on
+     * {@link #heatMap}'s black-red-yellow-white scale, negative ones on a black-blue-cyan-white
+     * scale, zero leaves the dimmed image.
+     *
+     * @param images the batch the map was computed on
+     * @param index the image
+     * @param levels the levels the values represent (see {@link #toBufferedImage})
+     * @param pixelValues the image's values per pixel, H x W
+     * @param maxAbs the magnitude drawn at full colour (larger ones are clipped); 0 or less for
+     *     the image's own largest magnitude
+     * @param scale the integer upscaling factor, 1 to 64
+     * @return an RGB image of {@code scale * W} x {@code scale * H} pixels
+     * @throws IllegalArgumentException if the map's length is not H x W, a value is not finite,
+     *     or the scale or levels are out of range
+     */
+    public static BufferedImage signedHeatMap(Images images, int index, int levels, float[] pixelValues,
+            double maxAbs, int scale) {
+        return drawMap("signedHeatMap", images, index, levels, pixelValues, maxAbs, scale, true);
+    }
+
+    private static BufferedImage drawMap(String operation, Images images, int index, int levels, float[] values,
+            double maxAbs, int scale, boolean signed) {
+        Objects.requireNonNull(values, "values");
         BufferedImage base = toBufferedImage(images, index, levels);
         int h = images.height();
         int w = images.width();
-        if (pixelNats.length != h * w) {
-            throw new IllegalArgumentException("heatMap: expected " + h * w + " pixel values (" + h + " x " + w
-                    + "), got " + pixelNats.length);
+        if (values.length != h * w) {
+            throw new IllegalArgumentException(operation + ": expected " + h * w + " pixel values (" + h + " x " + w
+                    + "), got " + values.length);
         }
         if (scale < 1 || scale > 64) {
-            throw new IllegalArgumentException("heatMap: expected scale 1 to 64, got " + scale);
+            throw new IllegalArgumentException(operation + ": expected scale 1 to 64, got " + scale);
         }
-        double top = maxNats;
-        for (float v : pixelNats) {
-            if (!Float.isFinite(v) || v < 0) {
-                throw new IllegalArgumentException("heatMap: a pixel's nats must be finite and >= 0, got " + v);
+        double top = maxAbs;
+        for (float v : values) {
+            if (!Float.isFinite(v) || (!signed && v < 0)) {
+                throw new IllegalArgumentException(operation + ": a pixel's value must be finite"
+                        + (signed ? "" : " and >= 0") + ", got " + v);
             }
-            if (maxNats <= 0) {
-                top = Math.max(top, v);
+            if (maxAbs <= 0) {
+                top = Math.max(top, Math.abs(v));
             }
         }
         BufferedImage out = new BufferedImage(w * scale, h * scale, BufferedImage.TYPE_INT_RGB);
@@ -344,14 +368,19 @@ public final class Png {
             for (int x = 0; x < w; x++) {
                 int rgb = base.getRGB(x, y);
                 double gray = (299 * ((rgb >>> 16) & 0xFF) + 587 * ((rgb >>> 8) & 0xFF) + 114 * (rgb & 0xFF)) / 1000.0;
-                double t = top > 0 ? Math.min(1.0, pixelNats[y * w + x] / top) : 0.0;
+                float v = values[y * w + x];
+                double t = top > 0 ? Math.min(1.0, Math.abs(v) / top) : 0.0;
                 // The image dimmed to a dark backdrop, the heat over it: the square root spreads
                 // the low values, where most pixels are.
                 double alpha = Math.sqrt(t);
                 double backdrop = 0.3 * gray;
-                double r = Math.min(1.0, 3 * t);
-                double g = Math.min(1.0, Math.max(0.0, 3 * t - 1));
-                double b = Math.min(1.0, Math.max(0.0, 3 * t - 2));
+                double hot = Math.min(1.0, 3 * t);
+                double warm = Math.min(1.0, Math.max(0.0, 3 * t - 1));
+                double white = Math.min(1.0, Math.max(0.0, 3 * t - 2));
+                // Positive: red, then yellow, then white; negative: blue, then cyan, then white.
+                double r = v >= 0 ? hot : white;
+                double g = warm;
+                double b = v >= 0 ? white : hot;
                 int pr = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * r);
                 int pg = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * g);
                 int pb = (int) Math.round((1 - alpha) * backdrop + alpha * 255 * b);
@@ -396,18 +425,50 @@ public final class Png {
                 }
             }
         }
-        int h = images.height() * scale;
-        int w = images.width() * scale;
+        List<List<BufferedImage>> rows = new java.util.ArrayList<>();
+        for (int n = 0; n < images.count(); n++) {
+            rows.add(List.of(upscale(toBufferedImage(images, n, levels), scale),
+                    heatMap(images, n, levels, maps.pixelMap(n), top, scale)));
+        }
+        writeSheet(rows, png);
+    }
+
+    /**
+     * Writes tiles as one PNG, atomically: row after row, 2 pixels of gray between tiles. The
+     * tiles of a row are placed left to right; every cell is as large as the largest tile.
+     *
+     * @param rows the rows of tiles, at least one tile in all
+     * @param png the destination file
+     * @throws IOException if the file cannot be written
+     * @throws IllegalArgumentException if there are no tiles
+     */
+    public static void writeSheet(List<List<BufferedImage>> rows, Path png) throws IOException {
+        Objects.requireNonNull(rows, "rows");
+        Objects.requireNonNull(png, "png");
+        int cellW = 0;
+        int cellH = 0;
+        int columns = 0;
+        for (List<BufferedImage> row : rows) {
+            columns = Math.max(columns, row.size());
+            for (BufferedImage tile : row) {
+                cellW = Math.max(cellW, tile.getWidth());
+                cellH = Math.max(cellH, tile.getHeight());
+            }
+        }
+        if (columns == 0) {
+            throw new IllegalArgumentException("writeSheet: expected at least one tile");
+        }
         int gap = 2;
-        BufferedImage sheet = new BufferedImage(2 * w + gap, images.count() * (h + gap) - gap, BufferedImage.TYPE_INT_RGB);
+        BufferedImage sheet = new BufferedImage(columns * (cellW + gap) - gap, rows.size() * (cellH + gap) - gap,
+                BufferedImage.TYPE_INT_RGB);
         java.awt.Graphics2D g = sheet.createGraphics();
         try {
             g.setColor(new java.awt.Color(128, 128, 128));
             g.fillRect(0, 0, sheet.getWidth(), sheet.getHeight());
-            for (int n = 0; n < images.count(); n++) {
-                BufferedImage plain = toBufferedImage(images, n, levels);
-                g.drawImage(plain, 0, n * (h + gap), w, h, null);
-                g.drawImage(heatMap(images, n, levels, maps.pixelMap(n), top, scale), w + gap, n * (h + gap), null);
+            for (int r = 0; r < rows.size(); r++) {
+                for (int c = 0; c < rows.get(r).size(); c++) {
+                    g.drawImage(rows.get(r).get(c), c * (cellW + gap), r * (cellH + gap), null);
+                }
             }
         } finally {
             g.dispose();
@@ -415,6 +476,27 @@ public final class Png {
         writeAtomically(sheet, png);
     }
 
+    /**
+     * @param image an image
+     * @param scale the integer factor, 1 to 64
+     * @return the image scaled up by pixel repetition, as RGB
+     */
+    public static BufferedImage upscale(BufferedImage image, int scale) {
+        if (scale < 1 || scale > 64) {
+            throw new IllegalArgumentException("upscale: expected scale 1 to 64, got " + scale);
+        }
+        BufferedImage out = new BufferedImage(image.getWidth() * scale, image.getHeight() * scale,
+                BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = out.createGraphics();
+        try {
+            g.drawImage(image, 0, 0, out.getWidth(), out.getHeight(), null);
+        } finally {
+            g.dispose();
+        }
+        return out;
+    }
+
+    /** Writes a PNG to a temporary file next to {@code target} and renames it into place. */
     private static void writeAtomically(BufferedImage image, Path target) throws IOException {
         AtomicFiles.write(target, out -> {
             OutputStream stream = Channels.newOutputStream(out);

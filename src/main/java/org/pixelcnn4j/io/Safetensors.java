@@ -506,6 +506,9 @@ public final class Safetensors {
     }
 
     private static Entry parseEntry(String name, Object value, Path file) throws MalformedModelException {
+        if (name.isEmpty()) {
+            throw malformed(file, "a tensor has an empty name (\"\"); every tensor needs one");
+        }
         String where = "tensor '" + name + "'";
         if (!(value instanceof Map)) {
             throw malformed(file, where + " must be an object with dtype, shape and data_offsets, got "

@@ -33,14 +33,17 @@ import org.pixelcnn4j.io.AtomicFiles;
  *       with a background model trained on mutated inputs (Ren et al. 2019;
  *       {@link org.pixelcnn4j.TrainingConfig.Builder#optMutationRate}), when one is given;</li>
  *   <li>{@code complexity}: S(x) = NLL(x) in bits - L(x), L the PNG length in bits (Serra et al.
- *       2020; {@link InputComplexity}).</li>
+ *       2020; {@link InputComplexity}); {@code complexity_ID} for the other compressors of
+ *       {@link #optCompressors} ({@code complexity_tiff_lzw}, ...).</li>
  * </ul>
  *
  * <pre>{@code
- * OodEvaluation.Result result = OodEvaluation.of(model).optBackground(background).evaluate(test, other);
+ * OodEvaluation evaluation = OodEvaluation.of(model).optBackground(background);
+ * OodEvaluation.Result result = evaluation.evaluate(test, other);
  * result.writeCsv(Path.of("scores.csv"));
  * result.writeJson(Path.of("summary.json"));
  * result.writeHistograms(Path.of("histograms"));
+ * evaluation.writeMostUnusual(other, result.score("nll").out(), 8, Path.of("maps.png"));
  * }</pre>
  */
 public final class OodEvaluation {
@@ -49,6 +52,7 @@ public final class OodEvaluation {
 
     private final PixelCnn model;
     private PixelCnn background;
+    private List<InputComplexity.Compressor> compressors = List.of(InputComplexity.Compressor.PNG);
     private BiConsumer<Long, Long> progress;
 
     private OodEvaluation(PixelCnn model) {
@@ -71,6 +75,29 @@ public final class OodEvaluation {
     public OodEvaluation optBackground(PixelCnn background) {
         this.background = background;
         return this;
+    }
+
+    /**
+     * @param compressors the compressors of the complexity scores, one score each (the default is
+     *     PNG alone, the score {@code complexity}; another's is {@code complexity_ID})
+     * @return this evaluation
+     * @throws IllegalArgumentException if none is given or one twice
+     */
+    public OodEvaluation optCompressors(InputComplexity.Compressor... compressors) {
+        List<InputComplexity.Compressor> list = List.of(compressors);
+        if (list.isEmpty() || new java.util.HashSet<>(list).size() != list.size()) {
+            throw new IllegalArgumentException("compressors: expected at least one, each once, got " + list);
+        }
+        this.compressors = list;
+        return this;
+    }
+
+    /**
+     * @param compressor a compressor
+     * @return the name of its complexity score: {@code complexity} for PNG, {@code complexity_ID} for the others
+     */
+    public static String complexityName(InputComplexity.Compressor compressor) {
+        return compressor == InputComplexity.Compressor.PNG ? "complexity" : "complexity_" + compressor.id();
     }
 
     /**
@@ -98,17 +125,25 @@ public final class OodEvaluation {
     public Result evaluate(Images in, Images out) {
         Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");
-        if (background != null && !sameShape(background, model)) {
-            throw new IllegalArgumentException("background: expected a model of the same image shape and levels as "
-                    + "the model (" + model.config() + "), got " + background.config());
+        if (background != null) {
+            LikelihoodRatio.of(model, background);  // checks that the models fit each other
+        }
+        for (InputComplexity.Compressor c : compressors) {
+            if (!c.supports(model.config().channels(), model.config().levels())) {
+                throw new IllegalArgumentException("compressors: " + c.id() + " does not encode this model's images ("
+                        + model.config().channels() + " channel(s), " + model.config().levels() + " levels) losslessly");
+            }
         }
         long total = (long) (in.count() + out.count()) * (background == null ? 1 : 2);
         long[] done = {0};
         double[][] inScores = scores(in, done, total);
         double[][] outScores = scores(out, done, total);
-        List<String> names = new ArrayList<>(List.of("nll", "bits_per_dim", "complexity"));
+        List<String> names = new ArrayList<>(List.of("nll", "bits_per_dim"));
         if (background != null) {
-            names.add(2, "likelihood_ratio");
+            names.add("likelihood_ratio");
+        }
+        for (InputComplexity.Compressor c : compressors) {
+            names.add(complexityName(c));
         }
         List<Score> result = new ArrayList<>();
         for (int k = 0; k < names.size(); k++) {
@@ -118,12 +153,7 @@ public final class OodEvaluation {
         return new Result(result);
     }
 
-    private static boolean sameShape(PixelCnn a, PixelCnn b) {
-        return a.config().channels() == b.config().channels() && a.config().height() == b.config().height()
-                && a.config().width() == b.config().width() && a.config().levels() == b.config().levels();
-    }
-
-    /** The scores of one set: nll, bits/dim, [likelihood ratio], complexity, each per image. */
+    /** The scores of one set: nll, bits/dim, [likelihood ratio], complexity per compressor, each per image. */
     private double[][] scores(Images images, long[] done, long total) {
         int n = images.count();
         double[] nll = new double[n];
@@ -146,9 +176,61 @@ public final class OodEvaluation {
                 report(done, to - from, total);
             }
         }
-        double[] complexity = InputComplexity.scores(nll, InputComplexity.pngBits(images, model.config().levels()));
-        return background == null ? new double[][] {nll, bits, complexity}
-                : new double[][] {nll, bits, ratio, complexity};
+        List<double[]> scores = new ArrayList<>(List.of(nll, bits));
+        if (ratio != null) {
+            scores.add(ratio);
+        }
+        for (InputComplexity.Compressor c : compressors) {
+            scores.add(InputComplexity.scores(nll, InputComplexity.bits(images, model.config().levels(), c)));
+        }
+        return scores.toArray(new double[0][]);
+    }
+
+    /**
+     * Writes the {@code count} images a score ranks most unusual, most unusual first, with their
+     * per-pixel maps, as one PNG (atomically): with a background model each row holds the image,
+     * both models' NLL maps and the likelihood ratio's map ({@link LikelihoodRatioMap#writeHeatMaps}),
+     * without one the image and its NLL map ({@link org.pixelcnn4j.data.Png#writeHeatMaps}).
+     *
+     * @param images a set that was evaluated
+     * @param scores its scores under one measure ({@link Score#in()} or {@link Score#out()})
+     * @param count how many images to draw (fewer if the set is smaller), at least 1
+     * @param png the destination file; its folder is created if needed
+     * @throws IOException if the file cannot be written
+     * @throws IllegalArgumentException if the scores are not one per image or count is below 1
+     */
+    public void writeMostUnusual(Images images, double[] scores, int count, Path png) throws IOException {
+        Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(scores, "scores");
+        Objects.requireNonNull(png, "png");
+        if (scores.length != images.count()) {
+            throw new IllegalArgumentException("writeMostUnusual: " + scores.length + " scores for " + images.count()
+                    + " images");
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("writeMostUnusual: expected a count of at least 1, got " + count);
+        }
+        Integer[] order = new Integer[scores.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
+        int[] chosen = new int[Math.min(count, order.length)];
+        for (int i = 0; i < chosen.length; i++) {
+            chosen[i] = order[i];
+        }
+        Images top = images.select(chosen);
+        Path parent = png.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        int levels = model.config().levels();
+        int scale = Math.max(1, Math.min(8, 128 / Math.max(top.height(), top.width())));
+        if (background != null) {
+            LikelihoodRatio.of(model, background).map(top).writeHeatMaps(top, levels, scale, png);
+        } else {
+            org.pixelcnn4j.data.Png.writeHeatMaps(top, model.logLikelihoodMap(top), levels, 0, scale, png);
+        }
     }
 
     private void report(long[] done, int images, long total) {
@@ -166,7 +248,7 @@ public final class OodEvaluation {
             this.scores = List.copyOf(scores);
         }
 
-        /** @return the scores, in the order nll, bits_per_dim, [likelihood_ratio], complexity */
+        /** @return the scores, in the order nll, bits_per_dim, [likelihood_ratio], complexity (per compressor) */
         public List<Score> scores() {
             return scores;
         }
@@ -263,10 +345,10 @@ public final class OodEvaluation {
         /** @return one line per score: its name and measures */
         @Override
         public String toString() {
-            StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-17s %7s %7s %9s%n", "score", "AUROC",
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-24s %7s %7s %9s%n", "score", "AUROC",
                     "AUPRC", "FPR@95"));
             for (Score s : scores) {
-                text.append(String.format(Locale.ROOT, "%-17s %7.4f %7.4f %9.4f%n", s.name(), s.summary().auroc(),
+                text.append(String.format(Locale.ROOT, "%-24s %7.4f %7.4f %9.4f%n", s.name(), s.summary().auroc(),
                         s.summary().auprc(), s.summary().fprAt95Tpr()));
             }
             return text.toString();

@@ -321,6 +321,10 @@ class SafetensorsTest {
         assertMalformed(write("huge-shape.safetensors", rawFile(
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", eightBytes)),
                 "more elements than a Java array holds");
+        // Found by fuzzing (seed empty-tensor-name.safetensors): an empty name was an IllegalArgumentException.
+        assertMalformed(write("empty-name.safetensors", rawFile(
+                "{\"\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", eightBytes)),
+                "empty name");
     }
 
     @Test

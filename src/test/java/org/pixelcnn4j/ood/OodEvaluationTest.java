@@ -76,4 +76,51 @@ class OodEvaluationTest {
             assertEquals(3, OodEvaluation.of(model).evaluate(in, out).scores().size());
         }
     }
+
+    @Test
+    void addsAComplexityScorePerCompressorAndDrawsTheMostUnusualImages(@TempDir Path dir) throws IOException {
+        Images in = images(40, 0.5, 1);
+        Images out = images(30, 0.05, 2);
+        try (PixelCnn model = PixelCnn.create(config(1)); PixelCnn background = PixelCnn.create(config(2))) {
+            OodEvaluation evaluation = OodEvaluation.of(model).optCompressors(InputComplexity.Compressor.PNG,
+                    InputComplexity.Compressor.CCITT_T6, InputComplexity.Compressor.DEFLATE);
+            OodEvaluation.Result result = evaluation.evaluate(in, out);
+            assertEquals(List.of("nll", "bits_per_dim", "complexity", "complexity_ccitt_t6", "complexity_deflate"),
+                    result.scores().stream().map(OodEvaluation.Score::name).toList());
+            double[] nll = model.logLikelihood(out).natsArray();
+            double[] bits = InputComplexity.bits(out, 2, InputComplexity.Compressor.CCITT_T6);
+            for (int i = 0; i < out.count(); i++) {
+                assertEquals(nll[i] / Math.log(2) - bits[i], result.score("complexity_ccitt_t6").out()[i], 1e-9);
+            }
+            assertThrows(IllegalArgumentException.class, () -> OodEvaluation.of(model).optCompressors());
+            assertThrows(IllegalArgumentException.class, () -> OodEvaluation.of(model).optCompressors(
+                    InputComplexity.Compressor.GIF, InputComplexity.Compressor.GIF));
+
+            // The sheet holds the highest-scoring images first: its first row is the top image.
+            double[] scores = result.score("nll").out();
+            int top = 0;
+            for (int i = 1; i < scores.length; i++) {
+                top = scores[i] > scores[top] ? i : top;
+            }
+            Path plain = dir.resolve("maps/nll.png");
+            evaluation.writeMostUnusual(out, scores, 5, plain);
+            java.awt.image.BufferedImage sheet = ImageIO.read(plain.toFile());
+            assertEquals(2 * (8 * 8 + 2) - 2, sheet.getWidth());
+            assertEquals(5 * (8 * 8 + 2) - 2, sheet.getHeight());
+            java.awt.image.BufferedImage first = org.pixelcnn4j.data.Png.toBufferedImage(out, top, 2);
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    assertEquals(first.getRGB(x, y), sheet.getRGB(x * 8 + 3, y * 8 + 3), "pixel " + y + "," + x);
+                }
+            }
+            Path ratio = dir.resolve("maps/ratio.png");
+            OodEvaluation.of(model).optBackground(background).writeMostUnusual(out, scores, 100, ratio);
+            sheet = ImageIO.read(ratio.toFile());
+            assertEquals(4 * (8 * 8 + 2) - 2, sheet.getWidth());
+            assertEquals(30 * (8 * 8 + 2) - 2, sheet.getHeight());
+            assertThrows(IllegalArgumentException.class, () -> evaluation.writeMostUnusual(out, new double[3], 2,
+                    plain));
+            assertThrows(IllegalArgumentException.class, () -> evaluation.writeMostUnusual(out, scores, 0, plain));
+        }
+    }
 }

@@ -22,13 +22,20 @@ import org.pixelcnn4j.Images;
 import org.pixelcnn4j.InvalidDataException;
 import org.pixelcnn4j.Likelihood;
 import org.pixelcnn4j.PixelCnn;
+import org.pixelcnn4j.ood.InputComplexity;
+import org.pixelcnn4j.ood.LikelihoodRatio;
+import org.pixelcnn4j.ood.OodEvaluation;
 
 /**
  * Scores the images of a DataFrame by exact log-likelihood, on the executors: {@link #transform}
  * adds the per-image negative log-likelihood in nats ({@value #NLL}) and in bits per dimension
  * ({@value #BITS_PER_DIM}), and for a class-conditional model {@value #CLASS_NLL}, the NLL under
  * each class, {@code -log p(x | y)}. The numbers are those {@link PixelCnn#logLikelihood} gives
- * on one machine, bit for bit.
+ * on one machine, bit for bit. With a background model ({@link Builder#optBackgroundCheckpoint})
+ * it adds the likelihood ratio ({@value #LIKELIHOOD_RATIO}, {@link LikelihoodRatio}), with
+ * compressors ({@link Builder#optComplexity}) the input-complexity scores ({@code complexity},
+ * {@code complexity_ID}, {@link InputComplexity}): the out-of-distribution scores of
+ * {@link OodEvaluation}, the same numbers.
  *
  * <p>The model travels once to each executor, as its checkpoint bytes in a broadcast; each task
  * thread opens a native model from them on its first row (with spark.task.cpus engine threads)
@@ -49,16 +56,22 @@ public final class PixelCnnScorer implements AutoCloseable {
     public static final String BITS_PER_DIM = "bits_per_dim";
     /** Column of a conditional model's NLL under each class, nats: array of one double per class. */
     public static final String CLASS_NLL = "class_nll";
+    /** Column of the likelihood ratio, NLL minus the background model's NLL, nats. */
+    public static final String LIKELIHOOD_RATIO = "likelihood_ratio";
 
     private final ModelSource source;
+    private final ModelSource background;
+    private final List<InputComplexity.Compressor> compressors;
     private final String inputCol;
     private final String labelCol;
     private final int threshold;
     private final int batchSize;
     private boolean closed;
 
-    private PixelCnnScorer(Builder b, ModelSource source) {
+    private PixelCnnScorer(Builder b, ModelSource source, ModelSource background) {
         this.source = source;
+        this.background = background;
+        this.compressors = List.copyOf(b.compressors);
         this.inputCol = b.inputCol;
         this.labelCol = b.labelCol;
         this.threshold = b.threshold;
@@ -107,25 +120,35 @@ public final class PixelCnnScorer implements AutoCloseable {
             labelIndex = in.fieldIndex(labelCol);
         }
         List<StructField> fields = new ArrayList<>(List.of(in.fields()));
-        for (String name : outputColumns(shape)) {
+        for (String name : outputColumns()) {
             if (List.of(in.fieldNames()).contains(name)) {
                 throw new IllegalArgumentException("the input already has a column \"" + name
                         + "\"; drop or rename it before scoring");
             }
-        }
-        fields.add(DataTypes.createStructField(NLL, DataTypes.DoubleType, false));
-        fields.add(DataTypes.createStructField(BITS_PER_DIM, DataTypes.DoubleType, false));
-        if (shape.classes() > 0) {
-            fields.add(DataTypes.createStructField(CLASS_NLL,
-                    DataTypes.createArrayType(DataTypes.DoubleType, false), false));
+            fields.add(name.equals(CLASS_NLL)
+                    ? DataTypes.createStructField(CLASS_NLL, DataTypes.createArrayType(DataTypes.DoubleType, false),
+                            false)
+                    : DataTypes.createStructField(name, DataTypes.DoubleType, false));
         }
         StructType out = DataTypes.createStructType(fields);
-        ScorePartition task = new ScorePartition(source, column, labelIndex, threshold, batchSize);
+        ScorePartition task = new ScorePartition(source, background, compressors, column, labelIndex, threshold,
+                batchSize);
         return images.mapPartitions(task, Encoders.row(out));
     }
 
-    private static List<String> outputColumns(ModelShape shape) {
-        return shape.classes() > 0 ? List.of(NLL, BITS_PER_DIM, CLASS_NLL) : List.of(NLL, BITS_PER_DIM);
+    /** The columns {@link #transform} appends, in order. */
+    List<String> outputColumns() {
+        List<String> names = new ArrayList<>(List.of(NLL, BITS_PER_DIM));
+        if (source.shape().classes() > 0) {
+            names.add(CLASS_NLL);
+        }
+        if (background != null) {
+            names.add(LIKELIHOOD_RATIO);
+        }
+        for (InputComplexity.Compressor c : compressors) {
+            names.add(OodEvaluation.complexityName(c));
+        }
+        return names;
     }
 
     /** Drops the model's broadcast on the executors and the driver. Closing twice is harmless. */
@@ -134,6 +157,9 @@ public final class PixelCnnScorer implements AutoCloseable {
         if (!closed) {
             closed = true;
             source.destroy();
+            if (background != null) {
+                background.destroy();
+            }
         }
     }
 
@@ -141,13 +167,18 @@ public final class PixelCnnScorer implements AutoCloseable {
     private static final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         private static final long serialVersionUID = 1L;
         private final ModelSource source;
+        private final ModelSource background;
+        private final List<InputComplexity.Compressor> compressors;
         private final ImageColumn column;
         private final int labelIndex;
         private final int threshold;
         private final int batchSize;
 
-        ScorePartition(ModelSource source, ImageColumn column, int labelIndex, int threshold, int batchSize) {
+        ScorePartition(ModelSource source, ModelSource background, List<InputComplexity.Compressor> compressors,
+                ImageColumn column, int labelIndex, int threshold, int batchSize) {
             this.source = source;
+            this.background = background;
+            this.compressors = compressors;
             this.column = column;
             this.labelIndex = labelIndex;
             this.threshold = threshold;
@@ -158,6 +189,7 @@ public final class PixelCnnScorer implements AutoCloseable {
         public Iterator<Row> call(Iterator<Row> rows) {
             return new Iterator<>() {
                 private PixelCnn model;
+                private PixelCnn backgroundModel;
                 private Iterator<Row> scored = Collections.emptyIterator();
 
                 @Override
@@ -179,6 +211,7 @@ public final class PixelCnnScorer implements AutoCloseable {
                 private List<Row> scoreBatch(List<Row> batch) {
                     if (model == null) {
                         model = ExecutorModels.borrowForTask(source);
+                        backgroundModel = background == null ? null : ExecutorModels.borrowForTask(background);
                     }
                     ModelShape shape = source.shape();
                     Images images = shape.format(threshold).convert(column.read(batch, shape));
@@ -198,19 +231,36 @@ public final class PixelCnnScorer implements AutoCloseable {
                     } else {
                         nll = model.logLikelihood(images).natsArray();
                     }
+                    // The extra scores, one array each, in the order of outputColumns().
+                    List<double[]> extra = new ArrayList<>();
+                    if (backgroundModel != null) {
+                        double[] q = backgroundModel.logLikelihood(images).natsArray();
+                        double[] ratio = new double[nll.length];
+                        for (int i = 0; i < ratio.length; i++) {
+                            ratio[i] = nll[i] - q[i];
+                        }
+                        extra.add(ratio);
+                    }
+                    for (InputComplexity.Compressor c : compressors) {
+                        extra.add(InputComplexity.scores(nll, InputComplexity.bits(images, shape.levels(), c)));
+                    }
                     double perBit = shape.dimensions() * Math.log(2.0);
                     List<Row> out = new ArrayList<>(batch.size());
                     for (int i = 0; i < batch.size(); i++) {
                         Row row = batch.get(i);
                         int n = row.length();
-                        Object[] values = new Object[n + (classNll == null ? 2 : 3)];
+                        Object[] values = new Object[n + 2 + (classNll == null ? 0 : 1) + extra.size()];
                         for (int f = 0; f < n; f++) {
                             values[f] = row.get(f);
                         }
-                        values[n] = nll[i];
-                        values[n + 1] = nll[i] / perBit;
+                        int k = n;
+                        values[k++] = nll[i];
+                        values[k++] = nll[i] / perBit;
                         if (classNll != null) {
-                            values[n + 2] = classNll[i];  // a double[]: Spark's encoder takes primitive arrays
+                            values[k++] = classNll[i];  // a double[]: Spark's encoder takes primitive arrays
+                        }
+                        for (double[] score : extra) {
+                            values[k++] = score[i];
                         }
                         out.add(RowFactory.create(values));
                     }
@@ -263,6 +313,9 @@ public final class PixelCnnScorer implements AutoCloseable {
         private String labelCol;
         private int threshold = 127;
         private int batchSize = 256;
+        private Path backgroundCheckpoint;
+        private PixelCnn backgroundModel;
+        private List<InputComplexity.Compressor> compressors = List.of();
 
         private Builder(SparkSession spark) {
             this.spark = Objects.requireNonNull(spark, "spark");
@@ -333,15 +386,80 @@ public final class PixelCnnScorer implements AutoCloseable {
         }
 
         /**
-         * Reads the model (a corrupt checkpoint fails here) and broadcasts it.
+         * @param checkpoint a background model of the same images ({@link LikelihoodRatio}), read
+         *     on the driver: adds the {@value PixelCnnScorer#LIKELIHOOD_RATIO} column
+         * @return this builder
+         */
+        public Builder optBackgroundCheckpoint(Path checkpoint) {
+            this.backgroundCheckpoint = Objects.requireNonNull(checkpoint, "checkpoint");
+            this.backgroundModel = null;
+            return this;
+        }
+
+        /**
+         * @param model a background model of the same images, as it is when {@link #build} runs:
+         *     adds the {@value PixelCnnScorer#LIKELIHOOD_RATIO} column
+         * @return this builder
+         */
+        public Builder optBackgroundModel(PixelCnn model) {
+            this.backgroundModel = Objects.requireNonNull(model, "model");
+            this.backgroundCheckpoint = null;
+            return this;
+        }
+
+        /**
+         * @param compressors compressors whose input-complexity scores to add, one column each
+         *     ({@link OodEvaluation#complexityName}: {@code complexity} for PNG)
+         * @return this builder
+         * @throws IllegalArgumentException if one is given twice
+         */
+        public Builder optComplexity(InputComplexity.Compressor... compressors) {
+            List<InputComplexity.Compressor> list = List.of(compressors);
+            if (new java.util.HashSet<>(list).size() != list.size()) {
+                throw new IllegalArgumentException("optComplexity: each compressor once, got " + list);
+            }
+            this.compressors = list;
+            return this;
+        }
+
+        /**
+         * Reads the models (a corrupt checkpoint fails here) and broadcasts them.
          *
          * @return the scorer
-         * @throws IOException if the checkpoint cannot be read
+         * @throws IOException if a checkpoint cannot be read
          * @throws IllegalStateException if neither a checkpoint nor a model was set
+         * @throws IllegalArgumentException if the background model's images differ from the
+         *     model's, or a compressor does not encode them losslessly
          */
         public PixelCnnScorer build() throws IOException {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            return new PixelCnnScorer(this, ModelSource.ofEither(sc, checkpoint, model, "PixelCnnScorer"));
+            ModelSource source = ModelSource.ofEither(sc, checkpoint, model, "PixelCnnScorer");
+            ModelSource background = null;
+            try {
+                ModelShape shape = source.shape();
+                for (InputComplexity.Compressor c : compressors) {
+                    if (!c.supports(shape.channels(), shape.levels())) {
+                        throw new IllegalArgumentException("optComplexity: " + c.id() + " does not encode the model's "
+                                + "images (" + shape + ") losslessly");
+                    }
+                }
+                if (backgroundCheckpoint != null || backgroundModel != null) {
+                    background = ModelSource.ofEither(sc, backgroundCheckpoint, backgroundModel, "background");
+                    ModelShape b = background.shape();
+                    if (b.channels() != shape.channels() || b.height() != shape.height() || b.width() != shape.width()
+                            || b.levels() != shape.levels()) {
+                        throw new IllegalArgumentException("background: expected a model of the same images as the "
+                                + "model (" + shape + "), got " + b);
+                    }
+                }
+                return new PixelCnnScorer(this, source, background);
+            } catch (IOException | RuntimeException e) {
+                source.destroy();
+                if (background != null) {
+                    background.destroy();
+                }
+                throw e;
+            }
         }
     }
 }

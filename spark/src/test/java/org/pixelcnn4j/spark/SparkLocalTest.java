@@ -24,6 +24,8 @@ import org.pixelcnn4j.SamplingConfig;
 import org.pixelcnn4j.TrainingConfig;
 import org.pixelcnn4j.data.FashionMnist;
 import org.pixelcnn4j.data.ImageFormat;
+import org.pixelcnn4j.ood.InputComplexity;
+import org.pixelcnn4j.ood.OodEvaluation;
 
 /**
  * pixelcnn4j-spark on local[2] (executors as threads of this JVM): distributed scores, samples
@@ -75,6 +77,40 @@ class SparkLocalTest {
                                 row.getDouble(row.fieldIndex(PixelCnnScorer.BITS_PER_DIM)), 1e-12);
                     }
                 }
+            }
+        }
+    }
+
+    /** The OOD columns: likelihood ratio and complexity scores, as OodEvaluation computes them. */
+    @Test
+    void outOfDistributionScoresEqualOodEvaluations() throws IOException {
+        Images some = raw.slice(0, 120);
+        Images binary = ImageFormat.binarized(1, 127).convert(some);
+        Dataset<Row> frame = SparkTesting.frame(spark, some, labels, 3);
+        try (PixelCnn model = PixelCnn.create(SparkTesting.smallBinary());
+                PixelCnn background = PixelCnn.create(SparkTesting.smallBinary().toBuilder().optSeed(99).build())) {
+            OodEvaluation.Result expected = OodEvaluation.of(model).optBackground(background)
+                    .optCompressors(InputComplexity.Compressor.PNG, InputComplexity.Compressor.CCITT_T6)
+                    .evaluate(binary, binary.slice(0, 1));
+            try (PixelCnnScorer scorer = PixelCnnScorer.builder(spark).setModel(model).optBackgroundModel(background)
+                    .optComplexity(InputComplexity.Compressor.PNG, InputComplexity.Compressor.CCITT_T6)
+                    .optBatchSize(50).build()) {
+                assertEquals(List.of("nll", "bits_per_dim", "likelihood_ratio", "complexity", "complexity_ccitt_t6"),
+                        scorer.outputColumns());
+                for (Row row : scorer.transform(frame.select("path", "content")).collectAsList()) {
+                    int i = indexOf(row);
+                    for (String score : scorer.outputColumns()) {
+                        assertEquals(expected.score(score).in()[i], row.getDouble(row.fieldIndex(score)), 1e-9,
+                                score + ": image " + i);
+                    }
+                }
+            }
+            try (PixelCnn colour = PixelCnn.create(PixelCnnConfig.builder().setImageShape(3, 28, 28)
+                    .optHiddenChannels(12).optResidualChannels(6).optHeadChannels(12).optBlocks(1).build())) {
+                assertThrows(IllegalArgumentException.class, () -> PixelCnnScorer.builder(spark).setModel(model)
+                        .optBackgroundModel(colour).build());
+                assertThrows(IllegalArgumentException.class, () -> PixelCnnScorer.builder(spark).setModel(colour)
+                        .optComplexity(InputComplexity.Compressor.GIF).build());
             }
         }
     }
