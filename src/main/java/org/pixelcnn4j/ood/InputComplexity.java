@@ -36,24 +36,27 @@ public final class InputComplexity {
     /** A lossless compressor that measures L(x). */
     public enum Compressor {
         /** PNG through ImageIO, the image drawn at 8 bits per channel as {@link Png#toBufferedImage} draws it. */
-        PNG("png"),
+        PNG("png", null),
         /** GIF (LZW over a 256-entry palette) through ImageIO; grayscale images only (colour would be quantized). */
-        GIF("gif"),
+        GIF("gif", null),
         /** TIFF with LZW compression through ImageIO. */
-        TIFF_LZW("tiff_lzw"),
+        TIFF_LZW("tiff_lzw", "LZW"),
         /** TIFF with Deflate (zlib) compression through ImageIO. */
-        TIFF_DEFLATE("tiff_deflate"),
+        TIFF_DEFLATE("tiff_deflate", "Deflate"),
         /** TIFF with PackBits run-length coding through ImageIO. */
-        TIFF_PACKBITS("tiff_packbits"),
+        TIFF_PACKBITS("tiff_packbits", "PackBits"),
         /** TIFF with CCITT T.6 (Group 4 fax) coding, the bilevel compressor; binary images only. */
-        CCITT_T6("ccitt_t6"),
+        CCITT_T6("ccitt_t6", "CCITT T.6"),
         /** java.util.zip's Deflate at its best level over the raw values, one byte per sub-pixel. */
-        DEFLATE("deflate");
+        DEFLATE("deflate", null);
 
         private final String id;
+        /** ImageIO's TIFF compression type, or null for the other formats. */
+        private final String tiffCompression;
 
-        Compressor(String id) {
+        Compressor(String id, String tiffCompression) {
             this.id = id;
+            this.tiffCompression = tiffCompression;
         }
 
         /** @return the compressor's name in score names, files and the command line ("png", "tiff_lzw") */
@@ -116,34 +119,40 @@ public final class InputComplexity {
      *     ({@link Compressor#supports}) or a value is {@code levels} or more
      */
     public static double[] bits(Images images, int levels, Compressor compressor) {
+        byte[][] files = encode(images, levels, compressor);
+        double[] bits = new double[files.length];
+        for (int i = 0; i < files.length; i++) {
+            bits[i] = 8.0 * files[i].length;
+        }
+        return bits;
+    }
+
+    /** Each image as {@code compressor} writes it: the bytes {@link #bits} counts. */
+    static byte[][] encode(Images images, int levels, Compressor compressor) {
         if (!compressor.supports(images.channels(), levels)) {
             throw new IllegalArgumentException(compressor.id() + ": does not encode images of " + images.channels()
                     + " channel(s) and " + levels + " levels losslessly"
                     + (compressor == Compressor.CCITT_T6 ? " (binary images only)" : " (grayscale images only)"));
         }
-        double[] bits = new double[images.count()];
+        byte[][] files = new byte[images.count()][];
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        ImageWriter tiff = compressor.name().startsWith("TIFF") || compressor == Compressor.CCITT_T6 ? tiffWriter() : null;
+        ImageWriter tiff = compressor.tiffCompression != null ? tiffWriter() : null;
         Deflater deflater = compressor == Compressor.DEFLATE ? new Deflater(Deflater.BEST_COMPRESSION) : null;
         try {
             int size = images.channels() * images.height() * images.width();
             byte[] raw = compressor == Compressor.DEFLATE ? images.toArray() : null;
             for (int i = 0; i < images.count(); i++) {
                 buffer.reset();
-                switch (compressor) {
-                    case PNG, GIF -> {
-                        if (!ImageIO.write(Png.toBufferedImage(images, i, levels), compressor.id(), buffer)) {
-                            throw new IllegalStateException("this JDK's ImageIO has no " + compressor.id() + " writer");
-                        }
-                    }
-                    case TIFF_LZW -> writeTiff(tiff, Png.toBufferedImage(images, i, levels), "LZW", buffer);
-                    case TIFF_DEFLATE -> writeTiff(tiff, Png.toBufferedImage(images, i, levels), "Deflate", buffer);
-                    case TIFF_PACKBITS -> writeTiff(tiff, Png.toBufferedImage(images, i, levels), "PackBits", buffer);
-                    case CCITT_T6 -> writeTiff(tiff, bilevel(images, i), "CCITT T.6", buffer);
-                    case DEFLATE -> deflate(deflater, raw, i * size, size, buffer);
-                    default -> throw new AssertionError(compressor);
+                if (deflater != null) {
+                    deflate(deflater, raw, i * size, size, buffer);
+                } else if (tiff != null) {
+                    BufferedImage image = compressor == Compressor.CCITT_T6 ? bilevel(images, i)
+                            : Png.toBufferedImage(images, i, levels);
+                    writeTiff(tiff, image, compressor.tiffCompression, buffer);
+                } else if (!ImageIO.write(Png.toBufferedImage(images, i, levels), compressor.id(), buffer)) {
+                    throw new IllegalStateException("this JDK's ImageIO has no " + compressor.id() + " writer");
                 }
-                bits[i] = 8.0 * buffer.size();
+                files[i] = buffer.toByteArray();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(compressor.id() + " encoding in memory failed: " + e.getMessage(), e);
@@ -155,7 +164,7 @@ public final class InputComplexity {
                 deflater.end();
             }
         }
-        return bits;
+        return files;
     }
 
     private static ImageWriter tiffWriter() {

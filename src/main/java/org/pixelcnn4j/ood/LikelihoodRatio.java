@@ -28,9 +28,6 @@ import org.pixelcnn4j.PixelCnnConfig;
  * <p>It holds the two models, not their native memory: close the models as usual.
  */
 public final class LikelihoodRatio {
-    /** Images scored per engine call (bounds the memory of the maps and of each call). */
-    static final int CHUNK = 500;
-
     private final PixelCnn model;
     private final PixelCnn background;
 
@@ -71,7 +68,7 @@ public final class LikelihoodRatio {
     }
 
     /**
-     * NLL(x) - NLL_background(x) per image, scored {@value #CHUNK} images per engine call.
+     * NLL(x) - NLL_background(x) per image, scored {@value OodEvaluation#CHUNK} images per engine call.
      *
      * @param images images of the models' shape (labelled for class-conditional models)
      * @return one score per image, nats; higher is more unusual
@@ -80,8 +77,8 @@ public final class LikelihoodRatio {
     public double[] scores(Images images) {
         Objects.requireNonNull(images, "images");
         double[] scores = new double[images.count()];
-        for (int from = 0; from < images.count(); from += CHUNK) {
-            int to = Math.min(images.count(), from + CHUNK);
+        for (int from = 0; from < images.count(); from += OodEvaluation.CHUNK) {
+            int to = Math.min(images.count(), from + OodEvaluation.CHUNK);
             Images part = images.slice(from, to);
             Likelihood p = model.logLikelihood(part);
             Likelihood q = background.logLikelihood(part);

@@ -123,8 +123,22 @@ public final class OodEvaluation {
      * @throws IllegalArgumentException if the images do not fit the models
      */
     public Result evaluate(Images in, Images out) {
-        Objects.requireNonNull(in, "in");
         Objects.requireNonNull(out, "out");
+        return evaluate(in, List.of(out)).get(0);
+    }
+
+    /**
+     * Scores one in-distribution set against several out-of-distribution sets, the
+     * in-distribution set once.
+     *
+     * @param in in-distribution images, in the model's values (labelled for a conditional model)
+     * @param outs out-of-distribution sets, each the same shape
+     * @return one result per out-of-distribution set, in order
+     * @throws IllegalArgumentException if the images do not fit the models
+     */
+    public List<Result> evaluate(Images in, List<Images> outs) {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(outs, "outs");
         if (background != null) {
             LikelihoodRatio.of(model, background);  // checks that the models fit each other
         }
@@ -134,10 +148,13 @@ public final class OodEvaluation {
                         + model.config().channels() + " channel(s), " + model.config().levels() + " levels) losslessly");
             }
         }
-        long total = (long) (in.count() + out.count()) * (background == null ? 1 : 2);
+        long images = in.count();
+        for (Images out : outs) {
+            images += Objects.requireNonNull(out, "outs: a null set").count();
+        }
+        long total = images * (background == null ? 1 : 2);
         long[] done = {0};
         double[][] inScores = scores(in, done, total);
-        double[][] outScores = scores(out, done, total);
         List<String> names = new ArrayList<>(List.of("nll", "bits_per_dim"));
         if (background != null) {
             names.add("likelihood_ratio");
@@ -145,12 +162,17 @@ public final class OodEvaluation {
         for (InputComplexity.Compressor c : compressors) {
             names.add(complexityName(c));
         }
-        List<Score> result = new ArrayList<>();
-        for (int k = 0; k < names.size(); k++) {
-            result.add(new Score(names.get(k), inScores[k], outScores[k], OodMetrics.summarize(inScores[k],
-                    outScores[k])));
+        List<Result> results = new ArrayList<>();
+        for (Images out : outs) {
+            double[][] outScores = scores(out, done, total);
+            List<Score> result = new ArrayList<>();
+            for (int k = 0; k < names.size(); k++) {
+                result.add(new Score(names.get(k), inScores[k], outScores[k], OodMetrics.summarize(inScores[k],
+                        outScores[k])));
+            }
+            results.add(new Result(result));
         }
-        return new Result(result);
+        return results;
     }
 
     /** The scores of one set: nll, bits/dim, [likelihood ratio], complexity per compressor, each per image. */

@@ -174,11 +174,12 @@ public final class OodBench {
             ratios[r] = LikelihoodRatio.of(model, backgrounds.get(r));
             inRatio[r] = ratios[r].scores(inTest);
         }
+        OodEvaluation evaluation = OodEvaluation.of(model).optBackground(backgrounds.get(main))
+                .optCompressors(COMPRESSORS);
+        List<OodEvaluation.Result> results = evaluation.evaluate(inTest, List.copyOf(sets.values()));
         int k = 0;
         for (Map.Entry<String, Images> set : sets.entrySet()) {
-            OodEvaluation evaluation = OodEvaluation.of(model).optBackground(backgrounds.get(main))
-                    .optCompressors(COMPRESSORS);
-            OodEvaluation.Result result = evaluation.evaluate(inTest, set.getValue());
+            OodEvaluation.Result result = results.get(k);
             Path setDir = dir.resolve("set-" + k++);
             result.writeJson(setDir.resolve("summary.json"));
             result.writeHistograms(setDir.resolve("histograms"));

@@ -38,7 +38,7 @@ class LikelihoodRatioTest {
     @Test
     void scoresAndMapsAreTheDifferenceOfTheModels() {
         for (int[] kind : new int[][] {{1, 2}, {3, 4}}) {
-            Images images = images(LikelihoodRatio.CHUNK + 7, kind[0], kind[1], 5);
+            Images images = images(OodEvaluation.CHUNK + 7, kind[0], kind[1], 5);
             try (PixelCnn model = PixelCnn.create(config(kind[0], kind[1], 1));
                     PixelCnn background = PixelCnn.create(config(kind[0], kind[1], 2))) {
                 LikelihoodRatio ratio = LikelihoodRatio.of(model, background);

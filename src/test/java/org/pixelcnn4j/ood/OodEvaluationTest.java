@@ -92,6 +92,23 @@ class OodEvaluationTest {
             for (int i = 0; i < out.count(); i++) {
                 assertEquals(nll[i] / Math.log(2) - bits[i], result.score("complexity_ccitt_t6").out()[i], 1e-9);
             }
+            // Several out-of-distribution sets at once: each result as if evaluated alone.
+            Images other = images(20, 0.9, 3);
+            List<long[]> progress = new ArrayList<>();
+            List<OodEvaluation.Result> both = OodEvaluation.of(model).optCompressors(InputComplexity.Compressor.PNG,
+                    InputComplexity.Compressor.CCITT_T6, InputComplexity.Compressor.DEFLATE)
+                    .optProgress((done, total) -> progress.add(new long[] {done, total}))
+                    .evaluate(in, List.of(out, other));
+            OodEvaluation.Result alone = evaluation.evaluate(in, other);
+            assertEquals(2, both.size());
+            for (OodEvaluation.Score score : alone.scores()) {
+                assertArrayEquals(result.score(score.name()).out(), both.get(0).score(score.name()).out());
+                assertArrayEquals(score.in(), both.get(1).score(score.name()).in());
+                assertArrayEquals(score.out(), both.get(1).score(score.name()).out());
+                assertEquals(score.summary(), both.get(1).score(score.name()).summary());
+            }
+            assertEquals(40L + 30 + 20, progress.get(progress.size() - 1)[1]);
+            assertEquals(40L + 30 + 20, progress.get(progress.size() - 1)[0]);
             assertThrows(IllegalArgumentException.class, () -> OodEvaluation.of(model).optCompressors());
             assertThrows(IllegalArgumentException.class, () -> OodEvaluation.of(model).optCompressors(
                     InputComplexity.Compressor.GIF, InputComplexity.Compressor.GIF));
